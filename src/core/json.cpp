@@ -1,0 +1,52 @@
+#include "core/json.h"
+
+#include "core/file_util.h"
+
+namespace trinity {
+
+Result<Json> parse_json(const std::string& text, const std::string& what) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    return parse_error(what + ": invalid JSON at byte " + std::to_string(e.byte) + ": " +
+                       e.what());
+  }
+}
+
+Result<Json> load_json_file(const std::string& path) {
+  TRINITY_ASSIGN_OR_RETURN(std::string text, read_file(path));
+  return parse_json(text, path);
+}
+
+Result<const Json*> json_field(const Json& obj, const std::string& key, const std::string& ctx) {
+  if (!obj.is_object()) return parse_error(ctx + ": expected a JSON object");
+  auto it = obj.find(key);
+  if (it == obj.end()) return parse_error(ctx + ": field '" + key + "' is missing");
+  return &*it;
+}
+
+Result<std::string> json_string(const Json& obj, const std::string& key, const std::string& ctx) {
+  TRINITY_ASSIGN_OR_RETURN(const Json* v, json_field(obj, key, ctx));
+  if (!v->is_string()) return parse_error(ctx + ": field '" + key + "' must be a string");
+  return v->get<std::string>();
+}
+
+Result<int64_t> json_int(const Json& obj, const std::string& key, const std::string& ctx) {
+  TRINITY_ASSIGN_OR_RETURN(const Json* v, json_field(obj, key, ctx));
+  if (!v->is_number_integer()) return parse_error(ctx + ": field '" + key + "' must be an integer");
+  return v->get<int64_t>();
+}
+
+Result<double> json_number(const Json& obj, const std::string& key, const std::string& ctx) {
+  TRINITY_ASSIGN_OR_RETURN(const Json* v, json_field(obj, key, ctx));
+  if (!v->is_number()) return parse_error(ctx + ": field '" + key + "' must be a number");
+  return v->get<double>();
+}
+
+Result<bool> json_bool(const Json& obj, const std::string& key, const std::string& ctx) {
+  TRINITY_ASSIGN_OR_RETURN(const Json* v, json_field(obj, key, ctx));
+  if (!v->is_boolean()) return parse_error(ctx + ": field '" + key + "' must be true or false");
+  return v->get<bool>();
+}
+
+}  // namespace trinity

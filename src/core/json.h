@@ -1,0 +1,25 @@
+// nlohmann::json plus helpers that turn shape errors into Status with the field path.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/status.h"
+
+namespace trinity {
+
+using Json = nlohmann::json;
+using OrderedJson = nlohmann::ordered_json;
+
+// Parses text; the error names `what` (usually a file path) and the byte position.
+Result<Json> parse_json(const std::string& text, const std::string& what);
+Result<Json> load_json_file(const std::string& path);
+
+// Typed field access: "<ctx>: field 'key' missing" / "... must be <type>".
+Result<const Json*> json_field(const Json& obj, const std::string& key, const std::string& ctx);
+Result<std::string> json_string(const Json& obj, const std::string& key, const std::string& ctx);
+Result<int64_t> json_int(const Json& obj, const std::string& key, const std::string& ctx);
+Result<double> json_number(const Json& obj, const std::string& key, const std::string& ctx);
+Result<bool> json_bool(const Json& obj, const std::string& key, const std::string& ctx);
+
+}  // namespace trinity

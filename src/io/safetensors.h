@@ -1,0 +1,82 @@
+// safetensors: mmap'ed zero-copy reader with full header validation, sharded checkpoints
+// (model.safetensors.index.json), and an atomic writer.
+//
+// Format: u64 little-endian header length N, N bytes of JSON
+// {"name": {"dtype": "BF16", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}},
+// then the data section; offsets are relative to the data section.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/mmap.h"
+#include "core/status.h"
+#include "io/tensor_view.h"
+
+namespace trinity {
+
+constexpr uint64_t kMaxSafetensorsHeader = 100ull * 1000 * 1000;  // 100 MB
+
+struct SafetensorsHeader {
+  std::vector<TensorView> tensors;  // data pointers relative to the data section start
+  std::map<std::string, std::string> metadata;
+  uint64_t data_offset = 0;  // 8 + N
+};
+
+// Parses and validates the header of an in-memory safetensors file of `size` bytes.
+// Every error names `what` (the file) and, where it applies, the tensor. Never reads out of
+// bounds. The returned views point into `data`.
+Result<SafetensorsHeader> parse_safetensors(const uint8_t* data, size_t size,
+                                            const std::string& what);
+
+class SafetensorsFile {
+ public:
+  static Result<std::shared_ptr<SafetensorsFile>> open(const std::string& path);
+
+  const std::string& path() const { return file_->path(); }
+  const std::vector<TensorView>& tensors() const { return header_.tensors; }
+  const std::map<std::string, std::string>& metadata() const { return header_.metadata; }
+  const TensorView* find(const std::string& name) const;
+
+ private:
+  std::shared_ptr<MappedFile> file_;
+  SafetensorsHeader header_;
+  std::map<std::string, size_t> index_;
+};
+
+// A Hugging Face checkpoint directory: model.safetensors, or shards listed in
+// model.safetensors.index.json ({"weight_map": {tensor: file}}).
+class Checkpoint {
+ public:
+  static Result<Checkpoint> open_dir(const std::string& dir);
+
+  const TensorView* find(const std::string& name) const;
+  std::vector<std::string> names() const;
+  const std::string& dir() const { return dir_; }
+  // The file a tensor came from (for error messages).
+  std::string file_of(const std::string& name) const;
+
+ private:
+  std::string dir_;
+  std::vector<std::shared_ptr<SafetensorsFile>> files_;
+  std::map<std::string, std::pair<size_t, const TensorView*>> by_name_;
+};
+
+// A tensor to write; `data` holds nbytes = numel * dtype_size bytes.
+struct TensorToWrite {
+  std::string name;
+  DType dtype = DType::kF32;
+  std::vector<int64_t> shape;
+  const void* data = nullptr;
+  size_t nbytes = 0;
+};
+
+// Writes a safetensors file atomically (temp + fsync + rename). The header is padded with
+// spaces to a multiple of 8 bytes so every tensor's data stays aligned. Tensors are stored in
+// the given order.
+Status write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
+                         const std::map<std::string, std::string>& metadata = {});
+
+}  // namespace trinity

@@ -1,0 +1,48 @@
+// ForwardEngine: the seam between the router and a compute backend (runtime profile).
+// `reference` is the scalar twin in forward_ref.cpp; `cpu` (oneDNN/AVX-512) and later `cuda`
+// implement the same interface. Engines are safe to call from several threads (they serialize
+// or partition internally).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "model/weights.h"
+
+namespace trinity {
+
+struct EngineOptions {
+  int threads = 0;                 // <= 0: all cores
+  int64_t prefix_cache_mb = 256;   // KV prefix cache budget (engines that have one)
+};
+
+class ForwardEngine {
+ public:
+  virtual ~ForwardEngine() = default;
+  virtual std::string profile() const = 0;
+  // Generic label derived from the backend, e.g. "reference:f32-scalar", "cpu:onednn-avx512_core_amx".
+  virtual std::string backend_label() const = 0;
+
+  // Final-RMSNorm hidden states of every position: out is [ids.size(), hidden].
+  virtual Status forward_all(std::span<const int32_t> ids, float* out) = 0;
+
+  // For each sequence s, the final-RMSNorm hidden state at position rows[s]: out is
+  // [seqs.size(), hidden]. Engines may batch the sequences into one pass and skip work that
+  // the requested rows do not need (lm_head, last-layer rows after the requested one).
+  virtual Status forward_rows(const std::vector<std::span<const int32_t>>& seqs,
+                              const std::vector<int64_t>& rows, float* out) = 0;
+
+  const Qwen3Weights& weights() const { return *weights_; }
+
+ protected:
+  explicit ForwardEngine(std::shared_ptr<const Qwen3Weights> w) : weights_(std::move(w)) {}
+  std::shared_ptr<const Qwen3Weights> weights_;
+};
+
+// The reference engine (scalar twin).
+std::unique_ptr<ForwardEngine> make_reference_engine(std::shared_ptr<const Qwen3Weights> w);
+
+}  // namespace trinity

@@ -1,5 +1,10 @@
-set(TRINITY_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wno-unused-parameter
-    -Wnon-virtual-dtor -Wimplicit-fallthrough)
+set(TRINITY_WARNINGS -Wall -Wextra -Wpedantic -Wno-unused-parameter -Wnon-virtual-dtor
+    -Wimplicit-fallthrough)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  list(APPEND TRINITY_WARNINGS -Wshadow=local)
+else()
+  list(APPEND TRINITY_WARNINGS -Wshadow-uncaptured-local)
+endif()
 if(TRINITY_WERROR)
   list(APPEND TRINITY_WARNINGS -Werror)
 endif()

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds (Release) and runs the whole test suite through ctest, then
+# runs every libFuzzer target briefly. The exit status is the verdict.
+#   TRINITY_FUZZ_SECONDS=N   seconds per fuzz target (default 10; 0 skips fuzzing)
+#   TRINITY_SANITIZE=1       build and test the asan preset (ASan+UBSan) instead of release
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+bash scripts/setup.sh
+PRESET=release
+[ "${TRINITY_SANITIZE:-0}" = "1" ] && PRESET=asan
+echo "== build ($PRESET)"
+bash scripts/build.sh "$PRESET"
+echo "== ctest"
+ctest --test-dir "build/$PRESET" --output-on-failure -j "$(nproc)" --timeout 900
+FUZZ_SECONDS="${TRINITY_FUZZ_SECONDS:-10}"
+if [ "$FUZZ_SECONDS" != "0" ]; then
+  echo "== fuzz smoke (${FUZZ_SECONDS}s per target)"
+  bash scripts/fuzz.sh "$FUZZ_SECONDS"
+fi
+echo "== all tests passed"

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "core/router_shape.h"  // kNumAgents, kNumRoles, kRouterHeadRows
 #include "io/qwen3_config.h"
 
 namespace trinity {
@@ -33,8 +34,5 @@ std::vector<SvfTarget> svf_targets(const Qwen3Config& c, int64_t layer = -1);
 int64_t svf_offset_count(const std::vector<SvfTarget>& targets);
 int64_t router_vector_length(const Qwen3Config& c, const std::vector<SvfTarget>& targets);
 
-constexpr int kRouterHeadRows = 10;  // rows 0-6 agent slots, 7-9 roles
-constexpr int kNumAgents = 7;
-constexpr int kNumRoles = 3;
 
 }  // namespace trinity

@@ -10,20 +10,22 @@
 #include <vector>
 
 #include "core/status.h"
+#include "model/prefix_cache.h"
 #include "model/weights.h"
 
 namespace trinity {
 
 struct EngineOptions {
-  int threads = 0;                 // <= 0: all cores
-  int64_t prefix_cache_mb = 256;   // KV prefix cache budget (engines that have one)
+  int threads = 0;                // <= 0: all cores
+  int64_t prefix_cache_mb = 256;  // KV prefix cache budget (engines that have one)
 };
 
 class ForwardEngine {
  public:
   virtual ~ForwardEngine() = default;
   virtual std::string profile() const = 0;
-  // Generic label derived from the backend, e.g. "reference:f32-scalar", "cpu:onednn-avx512_core_amx".
+  // Generic label derived from the backend, e.g. "reference:f32-scalar",
+  // "cpu:onednn-avx512_core_amx".
   virtual std::string backend_label() const = 0;
 
   // Final-RMSNorm hidden states of every position: out is [ids.size(), hidden].
@@ -34,6 +36,11 @@ class ForwardEngine {
   // the requested rows do not need (lm_head, last-layer rows after the requested one).
   virtual Status forward_rows(const std::vector<std::span<const int32_t>>& seqs,
                               const std::vector<int64_t>& rows, float* out) = 0;
+
+  // Prefix (KV) cache counters and budget; all zero for engines without a cache.
+  virtual PrefixCacheStats prefix_cache_stats() const { return {}; }
+  // Drops every cached prefix (e.g. to measure cold latency).
+  virtual void clear_prefix_cache() {}
 
   const Qwen3Weights& weights() const { return *weights_; }
 

@@ -79,14 +79,17 @@ void attention(const float* q, const float* k, const float* v, int64_t n, int64_
       float* o = out + (t * H + h) * d;
       for (int64_t i = 0; i < d; ++i) {
         double acc = 0.0;
-        for (int64_t s = 0; s <= t; ++s) acc += static_cast<double>(p[s]) * v[(s * KV + kvh) * d + i];
+        for (int64_t s = 0; s <= t; ++s)
+          acc += static_cast<double>(p[s]) * v[(s * KV + kvh) * d + i];
         o[i] = static_cast<float>(acc / sum);
       }
     }
   }
 }
 
-float silu(float x) { return x / (1.0f + std::exp(-x)); }
+float silu(float x) {
+  return x / (1.0f + std::exp(-x));
+}
 
 }  // namespace
 
@@ -156,7 +159,7 @@ Status forward_reference(const Qwen3Weights& w, std::span<const int32_t> ids, fl
     dump("q", li, q, H * hd);
     dump("k", li, k, KV * hd);
     dump("v", li, v, KV * hd);
-    rms_norm(q.data(), n * H, hd, L.q_norm, c.rms_norm_eps, q.data());  // q_norm per head
+    rms_norm(q.data(), n * H, hd, L.q_norm, c.rms_norm_eps, q.data());   // q_norm per head
     rms_norm(k.data(), n * KV, hd, L.k_norm, c.rms_norm_eps, k.data());  // k_norm per head
     dump("q_normed", li, q, H * hd);
     dump("k_normed", li, k, KV * hd);

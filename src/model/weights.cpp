@@ -124,7 +124,8 @@ Result<std::shared_ptr<Qwen3Weights>> load_qwen3_weights(const std::string& dir)
     return ok_status();
   };
 
-  for (auto& slot : w->slots()) TRINITY_RETURN_IF_ERROR(bind(slot.hf_name, slot.weight, slot.expected_shape));
+  for (auto& slot : w->slots())
+    TRINITY_RETURN_IF_ERROR(bind(slot.hf_name, slot.weight, slot.expected_shape));
   const std::vector<int64_t> head_shape = {w->config.vocab_size, w->config.hidden_size};
   if (w->checkpoint->find("lm_head.weight")) {
     TRINITY_RETURN_IF_ERROR(bind("lm_head.weight", &w->lm_head, head_shape));
@@ -136,8 +137,9 @@ Result<std::shared_ptr<Qwen3Weights>> load_qwen3_weights(const std::string& dir)
   w->storage_dtype = w->embed.dtype;
   for (auto& slot : w->slots()) {
     if (slot.weight->shape.size() == 2 && slot.weight->dtype != w->storage_dtype)
-      return unsupported(dir + ": tensor " + slot.hf_name + " is " + dtype_name(slot.weight->dtype) +
-                         " but the embedding is " + dtype_name(w->storage_dtype) +
+      return unsupported(dir + ": tensor " + slot.hf_name + " is " +
+                         dtype_name(slot.weight->dtype) + " but the embedding is " +
+                         dtype_name(w->storage_dtype) +
                          "; mixed-dtype checkpoints are not supported");
   }
   return w;

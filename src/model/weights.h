@@ -47,10 +47,10 @@ struct Qwen3Layer {
 struct Qwen3Weights {
   Qwen3Config config;
   std::string dir;
-  Weight embed;       // [vocab, hidden]
+  Weight embed;  // [vocab, hidden]
   std::vector<Qwen3Layer> layers;
-  Weight final_norm;  // [hidden]
-  Weight lm_head;     // [vocab, hidden]; for tied models the embedding (same data)
+  Weight final_norm;                  // [hidden]
+  Weight lm_head;                     // [vocab, hidden]; for tied models the embedding (same data)
   DType storage_dtype = DType::kF32;  // dtype of the checkpoint's matrices
   std::shared_ptr<Checkpoint> checkpoint;  // keeps the mmaps alive
 

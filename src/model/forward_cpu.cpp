@@ -1,0 +1,213 @@
+// The cpu profile's layer pass; read it beside forward_ref.cpp (same steps, fused).
+#include "model/forward_cpu.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "model/forward.h"
+#include "ops/cpu/kernels.h"
+#include "ops/cpu/parallel.h"
+
+namespace trinity {
+
+namespace {
+
+cpu::MatrixRef matrix(const Weight& w) {
+  return {w.dtype, w.data, w.rows(), w.cols()};
+}
+
+std::vector<float> vector_f32(const Weight& w) {
+  std::vector<float> v(static_cast<size_t>(w.numel()));
+  for (int64_t i = 0; i < w.numel(); ++i) v[i] = w.at(i);
+  return v;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CpuModel>> CpuModel::create(std::shared_ptr<const Qwen3Weights> w,
+                                                   int threads, CpuPrecision precision) {
+  const Qwen3Config& c = w->config;
+  if (c.head_dim % 2 != 0 || c.head_dim > cpu::kMaxHeadDim)
+    return unsupported("cpu profile: head_dim " + std::to_string(c.head_dim) +
+                       " (must be even and <= " + std::to_string(cpu::kMaxHeadDim) + ")");
+  auto m = std::unique_ptr<CpuModel>(new CpuModel());
+  m->w_ = w;
+  m->threads_ = threads > 0 ? threads : cpu::hardware_threads();
+  m->precision_ = precision;
+  for (const Qwen3Layer& L : w->layers) {
+    Layer out;
+    // q, k, v share their input: one GEMM with N = q_dim + 2 kv_dim; likewise gate and up.
+    TRINITY_ASSIGN_OR_RETURN(
+        out.qkv, cpu::PackedMatmul::create({matrix(L.q_proj), matrix(L.k_proj), matrix(L.v_proj)}));
+    TRINITY_ASSIGN_OR_RETURN(out.o, cpu::PackedMatmul::create({matrix(L.o_proj)}));
+    TRINITY_ASSIGN_OR_RETURN(out.gate_up,
+                             cpu::PackedMatmul::create({matrix(L.gate_proj), matrix(L.up_proj)}));
+    TRINITY_ASSIGN_OR_RETURN(out.down, cpu::PackedMatmul::create({matrix(L.down_proj)}));
+    out.input_norm = vector_f32(L.input_norm);
+    out.post_norm = vector_f32(L.post_norm);
+    out.q_norm = vector_f32(L.q_norm);
+    out.k_norm = vector_f32(L.k_norm);
+    m->layers_.push_back(std::move(out));
+  }
+  m->final_norm_ = vector_f32(w->final_norm);
+  if (!m->layers_.empty()) {
+    m->wdt_ = m->layers_[0].qkv->act_dtype();
+    m->gemm_impl_ = m->layers_[0].qkv->impl_name();
+    for (const Layer& L : m->layers_)
+      for (const auto* p : {L.qkv.get(), L.o.get(), L.gate_up.get(), L.down.get()})
+        if (p->act_dtype() != m->wdt_)
+          return unsupported("cpu profile: the checkpoint mixes bf16 and f32 matrices");
+  }
+  const bool fast = m->wdt_ == DType::kBF16 && precision == CpuPrecision::kBf16;
+  m->act_ = m->kv_ = fast ? DType::kBF16 : DType::kF32;
+  return m;
+}
+
+std::unique_ptr<KvState> CpuModel::new_kv() const {
+  const Qwen3Config& c = w_->config;
+  return std::make_unique<KvState>(c.num_hidden_layers, c.kv_dim(), kv_);
+}
+
+Status CpuModel::gemm(cpu::PackedMatmul& mm, const void* src, int64_t m, float* dst, int64_t ldd) {
+  if (act_ == DType::kF32)
+    return mm.run_split(static_cast<const float*>(src), m, dst, ldd, threads_);
+  return mm.run(src, m, dst, ldd, threads_);
+}
+
+void CpuModel::ensure_rope(int64_t n_pos) {
+  if (n_pos <= n_rope_) return;
+  const int64_t n = std::max<int64_t>({n_pos, 2 * n_rope_, 256});
+  rope_tables(w_->config, 0, n, &cos_, &sin_);  // the same f32 angles as the reference
+  n_rope_ = n;
+}
+
+Status CpuModel::run(const std::vector<CpuSegment>& segs) {
+  const Qwen3Config& c = w_->config;
+  const int64_t D = c.hidden_size, H = c.num_attention_heads, KV = c.num_key_value_heads;
+  const int64_t hd = c.head_dim, I = c.intermediate_size, qd = c.q_dim(), kvd = c.kv_dim();
+  const int64_t nqkv = qd + 2 * kvd, half = hd / 2;
+  const float eps = static_cast<float>(c.rms_norm_eps);
+  const int T = threads_;
+  const size_t asz = dtype_size(act_), ksz = dtype_size(kv_);
+
+  // Rows of the pass: the segments' new tokens, concatenated.
+  int64_t M = 0, max_pos = 0;
+  for (const auto& s : segs) {
+    M += s.n;
+    max_pos = std::max(max_pos, s.pos0 + s.n);
+  }
+  if (M == 0) return ok_status();
+  ensure_rope(max_pos);
+  row_seg_.resize(static_cast<size_t>(M));
+  row_pos_.resize(static_cast<size_t>(M));
+  float* x = scratch(x_, static_cast<size_t>(M * D));
+  for (size_t si = 0, r = 0; si < segs.size(); ++si) {
+    const auto& s = segs[si];
+    TRINITY_CHECK(s.kv->capacity() >= s.pos0 + s.n && s.kv->len() == s.pos0,
+                  "CpuModel::run: KV state does not match the segment");
+    for (int64_t i = 0; i < s.n; ++i, ++r) {
+      row_seg_[r] = static_cast<int64_t>(si);
+      row_pos_[r] = s.pos0 + i;
+      w_->embed.row_to_f32(s.ids[i], x + r * D);  // inputs_embeds = embed_tokens(input_ids)
+    }
+  }
+  // Rows that reach the output (the last layer's attention output, MLP and final norm).
+  std::vector<int64_t> sel;
+  for (int64_t r = 0, si = 0; si < static_cast<int64_t>(segs.size()); ++si) {
+    const auto& s = segs[static_cast<size_t>(si)];
+    if (s.want == CpuSegment::Want::kAll)
+      for (int64_t i = 0; i < s.n; ++i) sel.push_back(r + i);
+    else if (s.want == CpuSegment::Want::kLast)
+      sel.push_back(r + s.n - 1);
+    r += s.n;
+  }
+  const int64_t S = static_cast<int64_t>(sel.size());
+
+  uint8_t* h = scratch(h_, static_cast<size_t>(M * std::max(D, I)) * asz);
+  float* qkv = scratch(qkv_, static_cast<size_t>(M * nqkv));
+  float* q = scratch(q_, static_cast<size_t>(M * qd));
+  uint8_t* attn = scratch(attn_, static_cast<size_t>(M * qd) * asz);
+  float* o = scratch(o_, static_cast<size_t>(M * D));
+  float* gu = scratch(gu_, static_cast<size_t>(M * 2 * I));
+  uint8_t* act = scratch(act_buf_, static_cast<size_t>(M * I) * asz);
+
+  const int64_t NL = c.num_hidden_layers;
+  for (int64_t l = 0; l < NL; ++l) {
+    const Layer& L = layers_[static_cast<size_t>(l)];
+    const bool last = l == NL - 1;
+    // --- self-attention block ---
+    cpu::rms_norm_rows(x, M, D, D, L.input_norm.data(), eps, h, D, act_, T);  // input_layernorm
+    TRINITY_RETURN_IF_ERROR(gemm(*L.qkv, h, M, qkv, nqkv));                   // q, k, v proj
+    // q_norm / k_norm per head, then RoPE; k and v go straight into the sequence's KV state.
+    cpu::parallel_for(T, M, [&](int64_t b, int64_t e) {
+      for (int64_t r = b; r < e; ++r) {
+        const float* row = qkv + r * nqkv;
+        KvState* kv = segs[static_cast<size_t>(row_seg_[r])].kv;
+        const int64_t pos = row_pos_[r];
+        const float* cs = cos_.data() + pos * half;
+        const float* sn = sin_.data() + pos * half;
+        cpu::head_norm_rope(row, H, hd, L.q_norm.data(), eps, cs, sn, q + r * qd, DType::kF32);
+        cpu::head_norm_rope(row + qd, KV, hd, L.k_norm.data(), eps, cs, sn,
+                            static_cast<uint8_t*>(kv->k(l)) + pos * kvd * ksz, kv_);
+        cpu::convert_f32(row + qd + kvd, kvd, static_cast<uint8_t*>(kv->v(l)) + pos * kvd * ksz,
+                         kv_);
+      }
+    });
+    // Causal GQA attention per segment; in the last layer only for the wanted rows.
+    std::vector<cpu::AttentionArgs> args;
+    for (int64_t r = 0, si = 0, out_row = 0; si < static_cast<int64_t>(segs.size()); ++si) {
+      const auto& s = segs[static_cast<size_t>(si)];
+      cpu::AttentionArgs a;
+      a.ldq = qd;
+      a.k = s.kv->k(l);
+      a.v = s.kv->v(l);
+      a.ldkv = kvd;
+      a.kv_dtype = kv_;
+      a.ldo = qd;
+      a.out_dtype = act_;
+      int64_t first = 0, count = s.n;
+      if (last) {
+        if (s.want == CpuSegment::Want::kNone) count = 0;
+        if (s.want == CpuSegment::Want::kLast) first = s.n - 1, count = 1;
+      }
+      a.q = q + (r + first) * qd;
+      a.n_q = count;
+      a.q_pos0 = s.pos0 + first;
+      a.out = attn + (last ? out_row : r) * qd * static_cast<int64_t>(asz);
+      if (count > 0) args.push_back(a);
+      out_row += count;
+      r += s.n;
+    }
+    cpu::attention_causal(args, H, KV, hd, T);
+    for (const auto& s : segs) s.kv->set_len(s.pos0 + s.n);
+    if (last) {
+      // Only the wanted rows continue: gather their residual stream.
+      float* xs = scratch(xs_, static_cast<size_t>(std::max<int64_t>(S, 1) * D));
+      for (int64_t i = 0; i < S; ++i) std::memcpy(xs + i * D, x + sel[i] * D, D * sizeof(float));
+      x = xs;
+      M = S;
+      if (M == 0) break;
+    }
+    TRINITY_RETURN_IF_ERROR(gemm(*L.o, attn, M, o, D));  // o_proj
+    for (int64_t i = 0; i < M * D; ++i) x[i] += o[i];    // residual
+    // --- MLP block ---
+    cpu::rms_norm_rows(x, M, D, D, L.post_norm.data(), eps, h, D, act_, T);  // post_attention_ln
+    TRINITY_RETURN_IF_ERROR(gemm(*L.gate_up, h, M, gu, 2 * I));              // gate, up
+    cpu::silu_mul_rows(gu, M, I, act, act_, T);                              // act_fn(gate) * up
+    TRINITY_RETURN_IF_ERROR(gemm(*L.down, act, M, o, D));                    // down_proj
+    for (int64_t i = 0; i < M * D; ++i) x[i] += o[i];                        // residual
+  }
+  // model.norm on the wanted rows, written to each segment's out.
+  for (int64_t si = 0, i = 0; si < static_cast<int64_t>(segs.size()); ++si) {
+    const auto& s = segs[static_cast<size_t>(si)];
+    const int64_t rows = s.want == CpuSegment::Want::kAll    ? s.n
+                         : s.want == CpuSegment::Want::kLast ? 1
+                                                             : 0;
+    if (rows > 0)
+      cpu::rms_norm_rows(x + i * D, rows, D, D, final_norm_.data(), eps, s.out, D, DType::kF32, T);
+    i += rows;
+  }
+  return ok_status();
+}
+
+}  // namespace trinity

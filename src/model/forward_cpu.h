@@ -1,0 +1,85 @@
+// The `cpu` profile's Qwen3 forward: weights packed once for oneDNN (stored dtype: bf16 stays
+// bf16, no f32 copy), fused kernels from ops/cpu, KV kept per sequence in a KvState so a pass can
+// start after a cached prefix. Internal to the model layer; the public seam is engine.h.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "model/kv_cache.h"
+#include "model/weights.h"
+#include "ops/cpu/matmul.h"
+
+namespace trinity {
+
+// One sequence's share of a pass: its n new tokens at positions pos0 .. pos0 + n - 1, appended
+// to kv (whose positions [0, pos0) are valid).
+struct CpuSegment {
+  enum class Want { kNone, kLast, kAll };
+  KvState* kv = nullptr;
+  const int32_t* ids = nullptr;
+  int64_t pos0 = 0, n = 0;
+  Want want = Want::kNone;  // which final hidden rows to write to out
+  float* out = nullptr;     // [1 or n, hidden]
+};
+
+// How a bf16 checkpoint is computed (f32 checkpoints are f32 throughout either way).
+enum class CpuPrecision {
+  // GEMM inputs split into bf16 hi + lo (f32-level precision on the bf16 units), f32 K/V:
+  // ~1e-5 relative to float64, at about twice the GEMM arithmetic.
+  kSplitBf16,
+  // GEMM inputs and K/V rounded to bf16: fastest, ~4e-3 relative to float64.
+  kBf16,
+};
+
+class CpuModel {
+ public:
+  static Result<std::unique_ptr<CpuModel>> create(std::shared_ptr<const Qwen3Weights> w,
+                                                  int threads, CpuPrecision precision);
+
+  // Runs every layer for all segments at once (the weights stream once for the whole batch).
+  // In the last layer only the wanted rows get attention output, MLP and the final norm.
+  Status run(const std::vector<CpuSegment>& segs);
+
+  std::unique_ptr<KvState> new_kv() const;
+  DType weight_dtype() const { return wdt_; }
+  DType kv_dtype() const { return kv_; }
+  CpuPrecision precision() const { return precision_; }
+  const std::string& gemm_impl() const { return gemm_impl_; }
+  const Qwen3Config& config() const { return w_->config; }
+  int threads() const { return threads_; }
+
+ private:
+  struct Layer {
+    std::unique_ptr<cpu::PackedMatmul> qkv, o, gate_up, down;
+    std::vector<float> input_norm, post_norm, q_norm, k_norm;
+  };
+  CpuModel() = default;
+  void ensure_rope(int64_t n_pos);
+  template <typename T>
+  T* scratch(std::vector<T>& v, size_t n) {
+    if (v.size() < n) v.resize(n);
+    return v.data();
+  }
+
+  std::shared_ptr<const Qwen3Weights> w_;
+  int threads_ = 1;
+  Status gemm(cpu::PackedMatmul& mm, const void* src, int64_t m, float* dst, int64_t ldd);
+  CpuPrecision precision_ = CpuPrecision::kSplitBf16;
+  DType wdt_ = DType::kF32;  // packed weight dtype
+  DType act_ = DType::kF32;  // dtype of the GEMM input buffers
+  DType kv_ = DType::kF32;   // dtype of the K/V states
+  std::string gemm_impl_;
+  std::vector<Layer> layers_;
+  std::vector<float> final_norm_;
+  std::vector<float> cos_, sin_;  // rope tables [n_rope_, head_dim / 2]
+  int64_t n_rope_ = 0;
+  // Scratch reused across calls.
+  std::vector<float> x_, qkv_, q_, o_, gu_, xs_;
+  std::vector<uint8_t> h_, attn_, act_buf_;
+  std::vector<int64_t> row_seg_, row_pos_;
+};
+
+}  // namespace trinity

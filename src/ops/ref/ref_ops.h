@@ -1,0 +1,28 @@
+// Scalar twins of the fast kernels in ops/cpu: obvious loops, f64 accumulation, f32 results.
+// They mirror forward_ref.cpp's math and exist so tests can check each fast kernel in isolation.
+#pragma once
+
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace trinity::ref {
+
+// y[r] = w * (x[r] / sqrt(mean(x[r]^2) + eps)), rows of dim.
+void rms_norm(const float* x, int64_t rows, int64_t dim, const float* w, double eps, float* y);
+
+// Rotate-half RoPE of heads x hd values in place with cos/sin [hd/2].
+void rope(float* x, int64_t heads, int64_t hd, const float* cos, const float* sin);
+
+// out[r, i] = silu(gate[r, i]) * up[r, i] with gate/up stacked per row as [gate(I) | up(I)].
+void silu_mul(const float* gu, int64_t rows, int64_t inter, float* out);
+
+// y[m, N] = x[m, K] · W^T with W [N, K] in its stored dtype (bf16/f16/f32), f64 accumulation.
+void matmul(const float* x, int64_t m, int64_t k, const void* w, DType wdtype, int64_t n, float* y);
+
+// Causal GQA attention of q rows at positions q_pos0.. against k/v at positions 0..:
+// q [n_q, H, hd], k/v [q_pos0 + n_q, KV, hd] (f32), out [n_q, H, hd].
+void attention(const float* q, const float* k, const float* v, int64_t n_q, int64_t q_pos0,
+               int64_t H, int64_t KV, int64_t hd, float* out);
+
+}  // namespace trinity::ref

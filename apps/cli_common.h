@@ -6,16 +6,17 @@
 #include <string>
 
 #include "core/status.h"
+#include "router/open_router.h"
 
 namespace trinity::cli {
 
 // Exit codes (documented in the README).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitFailure = 1,        // the run completed but the verdict is negative (eval FAIL, ...)
-  kExitBadInput = 2,       // usage errors, malformed files, verification failures
-  kExitBudget = 3,         // a coordinator budget was exceeded
-  kExitProvider = 4,       // an upstream provider failed
+  kExitFailure = 1,   // the run completed but the verdict is negative (eval FAIL, ...)
+  kExitBadInput = 2,  // usage errors, malformed files, verification failures
+  kExitBudget = 3,    // a coordinator budget was exceeded
+  kExitProvider = 4,  // an upstream provider failed
   kExitInternal = 70,
 };
 
@@ -34,5 +35,16 @@ struct CommandRegistry {
 void register_make_test_model(CLI::App& app, CommandRegistry& reg);
 void register_forward(CLI::App& app, CommandRegistry& reg);
 void register_tokenize(CLI::App& app, CommandRegistry& reg);
+void register_route(CLI::App& app, CommandRegistry& reg);
+void register_profiles(CLI::App& app, CommandRegistry& reg);
+void register_bench(CLI::App& app, CommandRegistry& reg);
+void register_export(CLI::App& app, CommandRegistry& reg);
+void register_artifact(CLI::App& app, CommandRegistry& reg);
+void register_eval(CLI::App& app, CommandRegistry& reg);
+void register_run(CLI::App& app, CommandRegistry& reg);
+void register_serve(CLI::App& app, CommandRegistry& reg);
+
+// Adds --base/--artifact/--vector/--profile/--tokenizer/--threads/--prefix-cache-mb/--layer.
+void add_router_source_options(CLI::App* sub, RouterSource& src);
 
 }  // namespace trinity::cli

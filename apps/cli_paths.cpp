@@ -17,11 +17,12 @@ Result<std::string> resolve_tokenizer_dir(const std::string& flag) {
     return flag;
   }
   if (const char* env = std::getenv("TRINITY_TOKENIZER_DIR"); env && *env) {
-    if (!has(env)) return not_found(std::string(env) + " (TRINITY_TOKENIZER_DIR): no tokenizer.json");
+    if (!has(env))
+      return not_found(std::string(env) + " (TRINITY_TOKENIZER_DIR): no tokenizer.json");
     return std::string(env);
   }
   for (const std::string& d : {std::string(".cache/qwen3-tokenizer"),
-                              std::string(TRINITY_PROJECT_DIR) + "/.cache/qwen3-tokenizer"}) {
+                               std::string(TRINITY_PROJECT_DIR) + "/.cache/qwen3-tokenizer"}) {
     if (has(d)) return d;
   }
   return not_found(

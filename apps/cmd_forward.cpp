@@ -7,13 +7,15 @@
 #include "core/json.h"
 #include "io/npy.h"
 #include "model/forward.h"
+#include "model/profiles.h"
 
 namespace trinity::cli {
 
 namespace {
 
 struct Options {
-  std::string model, ids_file, out, profile = "reference", dump_dir;
+  std::string model, ids_file, out, profile, dump_dir;
+  int threads = 0;
 };
 
 Result<std::vector<int32_t>> read_ids(const std::string& path) {
@@ -52,18 +54,27 @@ int run(const Options& o) {
     if (Status st = make_dirs(o.dump_dir); !st.ok()) return report_error(cmd, st);
   }
   Status st;
-  if (o.profile == "reference") {
-    st = forward_reference(**w, *ids, out.data(), o.dump_dir.empty() ? nullptr : &hook);
+  std::string profile = o.profile.empty() ? default_profile_name() : o.profile;
+  if (!o.dump_dir.empty()) {
+    if (profile != "reference")
+      return report_error(cmd, invalid_argument("--dump-dir needs --profile reference (the "
+                                                "profile that names every intermediate)"));
+    st = forward_reference(**w, *ids, out.data(), &hook);
   } else {
-    st = invalid_argument("unknown profile '" + o.profile + "'");
+    EngineOptions eo;
+    eo.threads = o.threads;
+    auto engine = make_engine(profile, *w, eo);
+    if (!engine.ok()) return report_error(cmd, engine.status());
+    st = (*engine)->forward_all(*ids, out.data());
   }
   if (!st.ok()) return report_error(cmd, st);
   auto t2 = std::chrono::steady_clock::now();
   if (Status ws = write_npy_f32(o.out, out.data(), {n, D}); !ws.ok()) return report_error(cmd, ws);
-  std::fprintf(stderr, "trinity forward: %lld tokens -> %s [%lld, %lld] (profile %s, load %.1f ms, "
+  std::fprintf(stderr,
+               "trinity forward: %lld tokens -> %s [%lld, %lld] (profile %s, load %.1f ms, "
                "forward %.1f ms)\n",
                static_cast<long long>(n), o.out.c_str(), static_cast<long long>(n),
-               static_cast<long long>(D), o.profile.c_str(),
+               static_cast<long long>(D), profile.c_str(),
                std::chrono::duration<double, std::milli>(t1 - t0).count(),
                std::chrono::duration<double, std::milli>(t2 - t1).count());
   return kExitOk;
@@ -78,7 +89,8 @@ void register_forward(CLI::App& app, CommandRegistry& reg) {
   sub->add_option("--model", o->model, "Hugging Face Qwen3 checkpoint directory")->required();
   sub->add_option("--ids-file", o->ids_file, "JSON array of token ids")->required();
   sub->add_option("--out", o->out, "Output .npy ([n_tokens, hidden], float32)")->required();
-  sub->add_option("--profile", o->profile, "Runtime profile");
+  sub->add_option("--profile", o->profile, "Runtime profile: cpu (default), cpu-bf16, reference");
+  sub->add_option("--threads", o->threads, "Compute threads (default: all cores)");
   sub->add_option("--dump-dir", o->dump_dir,
                   "Also write every named intermediate as <dir>/layer<L>.<name>.npy");
   reg.add(sub, [o] { return run(*o); });

@@ -47,7 +47,7 @@ int run(const Options& o) {
   if (!tok_dir.ok()) return report_error(cmd, tok_dir.status());
   if (file_exists(join_path(o.out, "model.safetensors")) && !o.force)
     return report_error(cmd, invalid_argument(o.out + " already holds a model.safetensors; pass "
-                                              "--force to overwrite it"));
+                                                      "--force to overwrite it"));
   if (Status st = make_dirs(o.out); !st.ok()) return report_error(cmd, st);
   ThreadPool pool(o.threads);
   if (Status st = write_synthetic_checkpoint(o.out, *config, so, pool); !st.ok())
@@ -67,21 +67,21 @@ int run(const Options& o) {
     const double z = counter_normal(o.seed, 0x726f75746572ull, static_cast<uint64_t>(i));
     vec[static_cast<size_t>(i)] = static_cast<float>((i < n_off ? 0.05 : 0.5) * z);
   }
-  if (Status st = write_npy_f32(join_path(o.out, "router_vector.npy"), vec.data(), {len});
-      !st.ok())
+  if (Status st = write_npy_f32(join_path(o.out, "router_vector.npy"), vec.data(), {len}); !st.ok())
     return report_error(cmd, st);
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const Qwen3Config& c = *config;
-  const int64_t per_layer = c.hidden_size * (c.q_dim() + 2 * c.kv_dim()) + c.q_dim() * c.hidden_size +
-                            3 * c.hidden_size * c.intermediate_size + 2 * c.hidden_size + 2 * c.head_dim;
+  const int64_t per_layer = c.hidden_size * (c.q_dim() + 2 * c.kv_dim()) +
+                            c.q_dim() * c.hidden_size + 3 * c.hidden_size * c.intermediate_size +
+                            2 * c.hidden_size + 2 * c.head_dim;
   const int64_t params = c.vocab_size * c.hidden_size * (c.tie_word_embeddings ? 1 : 2) +
                          c.num_hidden_layers * per_layer + c.hidden_size;
-  std::printf("wrote %s: Qwen3 preset %s, %s, %.1fM parameters, router vector of %lld floats "
-              "(%lld SVF offsets + 10 x %lld head), seed %llu, %.2f s\n",
-              o.out.c_str(), o.preset.c_str(), dtype.c_str(), static_cast<double>(params) / 1e6,
-              static_cast<long long>(len), static_cast<long long>(n_off),
-              static_cast<long long>(c.hidden_size), static_cast<unsigned long long>(o.seed), secs);
+  std::printf(
+      "wrote %s: Qwen3 preset %s, %s, %.1fM parameters, router vector of %lld floats "
+      "(%lld SVF offsets + 10 x %lld head), seed %llu, %.2f s\n",
+      o.out.c_str(), o.preset.c_str(), dtype.c_str(), static_cast<double>(params) / 1e6,
+      static_cast<long long>(len), static_cast<long long>(n_off),
+      static_cast<long long>(c.hidden_size), static_cast<unsigned long long>(o.seed), secs);
   return kExitOk;
 }
 

@@ -26,6 +26,14 @@ int main(int argc, char** argv) {
   register_make_test_model(app, reg);
   register_forward(app, reg);
   register_tokenize(app, reg);
+  register_route(app, reg);
+  register_profiles(app, reg);
+  register_bench(app, reg);
+  register_export(app, reg);
+  register_artifact(app, reg);
+  register_eval(app, reg);
+  register_run(app, reg);
+  register_serve(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -31,8 +31,10 @@ std::vector<SvfTarget> svf_targets(const Qwen3Config& c, int64_t layer) {
       {6, bp + "ffn.gate.kernel", hf + "mlp.gate_proj.weight", {im, h}, true},
       {7, bp + "ffn.intermediate.kernel", hf + "mlp.up_proj.weight", {im, h}, true},
       {8, bp + "ffn.output.kernel", hf + "mlp.down_proj.weight", {h, im}, true},
-      {9, "language_modeling_head.output.kernel",
-       c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight", {c.vocab_size, h},
+      {9,
+       "language_modeling_head.output.kernel",
+       c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight",
+       {c.vocab_size, h},
        false},
   };
   int64_t off = 0;

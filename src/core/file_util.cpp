@@ -13,7 +13,9 @@
 namespace trinity {
 
 namespace {
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+  return std::strerror(errno);
+}
 }  // namespace
 
 Result<std::string> read_file(const std::string& path) {

@@ -8,8 +8,7 @@ Result<Json> parse_json(const std::string& text, const std::string& what) {
   try {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
-    return parse_error(what + ": invalid JSON at byte " + std::to_string(e.byte) + ": " +
-                       e.what());
+    return parse_error(what + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
   }
 }
 

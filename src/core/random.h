@@ -22,7 +22,8 @@ inline double counter_uniform(uint64_t seed, uint64_t stream, uint64_t i) {
 
 // Standard normal via Box-Muller on two counter uniforms.
 inline double counter_normal(uint64_t seed, uint64_t stream, uint64_t i) {
-  const double u1 = counter_uniform(seed, stream, 2 * i), u2 = counter_uniform(seed, stream, 2 * i + 1);
+  const double u1 = counter_uniform(seed, stream, 2 * i),
+               u2 = counter_uniform(seed, stream, 2 * i + 1);
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
 }
 

@@ -13,7 +13,9 @@ Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
                 "EVP_DigestInit_ex");
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+Sha256::~Sha256() {
+  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
 
 void Sha256::update(const void* data, size_t n) {
   EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, n);

@@ -50,16 +50,30 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status ok_status() { return Status(); }
+inline Status ok_status() {
+  return Status();
+}
 inline Status invalid_argument(std::string m) {
   return Status(ErrorCode::kInvalidArgument, std::move(m));
 }
-inline Status not_found(std::string m) { return Status(ErrorCode::kNotFound, std::move(m)); }
-inline Status io_error(std::string m) { return Status(ErrorCode::kIo, std::move(m)); }
-inline Status parse_error(std::string m) { return Status(ErrorCode::kParse, std::move(m)); }
-inline Status unsupported(std::string m) { return Status(ErrorCode::kUnsupported, std::move(m)); }
-inline Status mismatch(std::string m) { return Status(ErrorCode::kMismatch, std::move(m)); }
-inline Status internal_error(std::string m) { return Status(ErrorCode::kInternal, std::move(m)); }
+inline Status not_found(std::string m) {
+  return Status(ErrorCode::kNotFound, std::move(m));
+}
+inline Status io_error(std::string m) {
+  return Status(ErrorCode::kIo, std::move(m));
+}
+inline Status parse_error(std::string m) {
+  return Status(ErrorCode::kParse, std::move(m));
+}
+inline Status unsupported(std::string m) {
+  return Status(ErrorCode::kUnsupported, std::move(m));
+}
+inline Status mismatch(std::string m) {
+  return Status(ErrorCode::kMismatch, std::move(m));
+}
+inline Status internal_error(std::string m) {
+  return Status(ErrorCode::kInternal, std::move(m));
+}
 
 template <typename T>
 class [[nodiscard]] Result {
@@ -93,10 +107,10 @@ class [[nodiscard]] Result {
 #define TRINITY_CONCAT_INNER(a, b) a##b
 #define TRINITY_CONCAT(a, b) TRINITY_CONCAT_INNER(a, b)
 
-#define TRINITY_RETURN_IF_ERROR(expr)              \
-  do {                                             \
-    ::trinity::Status _st = (expr);                \
-    if (!_st.ok()) return _st;                     \
+#define TRINITY_RETURN_IF_ERROR(expr) \
+  do {                                \
+    ::trinity::Status _st = (expr);   \
+    if (!_st.ok()) return _st;        \
   } while (0)
 
 #define TRINITY_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
@@ -108,7 +122,7 @@ class [[nodiscard]] Result {
   TRINITY_ASSIGN_OR_RETURN_IMPL(TRINITY_CONCAT(_res_, __LINE__), lhs, expr)
 
 // Invariant check: only a bug can make it fail. Always on (also in Release).
-#define TRINITY_CHECK(cond, msg)                                                   \
-  do {                                                                             \
-    if (!(cond)) ::trinity::check_failed(#cond, __FILE__, __LINE__, (msg));        \
+#define TRINITY_CHECK(cond, msg)                                            \
+  do {                                                                      \
+    if (!(cond)) ::trinity::check_failed(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)

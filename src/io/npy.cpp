@@ -174,13 +174,43 @@ std::vector<double> NpyArray::to_f64() const {
   for (size_t i = 0; i < n; ++i) {
     const uint8_t* p = data.data() + i * dtype_size(dtype);
     switch (dtype) {
-      case DType::kF32: { float v; std::memcpy(&v, p, 4); out[i] = v; break; }
-      case DType::kF64: { std::memcpy(&out[i], p, 8); break; }
-      case DType::kF16: { uint16_t h; std::memcpy(&h, p, 2); out[i] = f16_to_f32(h); break; }
-      case DType::kBF16: { uint16_t h; std::memcpy(&h, p, 2); out[i] = bf16_to_f32(h); break; }
-      case DType::kI64: { int64_t v; std::memcpy(&v, p, 8); out[i] = static_cast<double>(v); break; }
-      case DType::kI32: { int32_t v; std::memcpy(&v, p, 4); out[i] = v; break; }
-      case DType::kU8: out[i] = *p; break;
+      case DType::kF32: {
+        float v;
+        std::memcpy(&v, p, 4);
+        out[i] = v;
+        break;
+      }
+      case DType::kF64: {
+        std::memcpy(&out[i], p, 8);
+        break;
+      }
+      case DType::kF16: {
+        uint16_t h;
+        std::memcpy(&h, p, 2);
+        out[i] = f16_to_f32(h);
+        break;
+      }
+      case DType::kBF16: {
+        uint16_t h;
+        std::memcpy(&h, p, 2);
+        out[i] = bf16_to_f32(h);
+        break;
+      }
+      case DType::kI64: {
+        int64_t v;
+        std::memcpy(&v, p, 8);
+        out[i] = static_cast<double>(v);
+        break;
+      }
+      case DType::kI32: {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        out[i] = v;
+        break;
+      }
+      case DType::kU8:
+        out[i] = *p;
+        break;
     }
   }
   return out;
@@ -197,10 +227,20 @@ std::vector<int64_t> NpyArray::to_i64() const {
   for (size_t i = 0; i < n; ++i) {
     const uint8_t* p = data.data() + i * dtype_size(dtype);
     switch (dtype) {
-      case DType::kI64: std::memcpy(&out[i], p, 8); break;
-      case DType::kI32: { int32_t v; std::memcpy(&v, p, 4); out[i] = v; break; }
-      case DType::kU8: out[i] = *p; break;
-      default: TRINITY_CHECK(false, "to_i64 on a float .npy array");
+      case DType::kI64:
+        std::memcpy(&out[i], p, 8);
+        break;
+      case DType::kI32: {
+        int32_t v;
+        std::memcpy(&v, p, 4);
+        out[i] = v;
+        break;
+      }
+      case DType::kU8:
+        out[i] = *p;
+        break;
+      default:
+        TRINITY_CHECK(false, "to_i64 on a float .npy array");
     }
   }
   return out;

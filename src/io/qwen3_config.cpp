@@ -62,9 +62,8 @@ Result<Qwen3Config> parse_qwen3_config(const Json& j, const std::string& what) {
   if (c.head_dim % 2 != 0)
     return invalid_argument(what + ": head_dim must be even for RoPE, got " +
                             std::to_string(c.head_dim));
-  if (c.hidden_size > (1 << 20) || c.intermediate_size > (1 << 22) ||
-      c.num_hidden_layers > 4096 || c.vocab_size > (1 << 24) || c.head_dim > 4096 ||
-      c.num_attention_heads > 4096)
+  if (c.hidden_size > (1 << 20) || c.intermediate_size > (1 << 22) || c.num_hidden_layers > 4096 ||
+      c.vocab_size > (1 << 24) || c.head_dim > 4096 || c.num_attention_heads > 4096)
     return invalid_argument(what + ": dimensions are implausibly large");
   TRINITY_ASSIGN_OR_RETURN(c.rms_norm_eps, json_number(j, "rms_norm_eps", what));
   if (!(c.rms_norm_eps > 0)) return invalid_argument(what + ": 'rms_norm_eps' must be positive");

@@ -46,8 +46,8 @@ Result<TensorView> parse_entry(const std::string& name, const Json& v, uint64_t 
                        std::to_string(data_size) + " bytes); the file may be truncated");
   uint64_t expect = numel * dtype_size(t.dtype);
   if (end - begin != expect)
-    return parse_error(ctx + ": shape " + shape_to_string(t.shape) + " x " + dtype +
-                       " needs " + std::to_string(expect) + " bytes but data_offsets span " +
+    return parse_error(ctx + ": shape " + shape_to_string(t.shape) + " x " + dtype + " needs " +
+                       std::to_string(expect) + " bytes but data_offsets span " +
                        std::to_string(end - begin));
   *begin_out = begin;
   t.nbytes = static_cast<size_t>(end - begin);
@@ -58,15 +58,16 @@ Result<TensorView> parse_entry(const std::string& name, const Json& v, uint64_t 
 
 Result<SafetensorsHeader> parse_safetensors(const uint8_t* data, size_t size,
                                             const std::string& what) {
-  if (size < 8) return parse_error(what + ": file too small for a safetensors header (" +
-                                   std::to_string(size) + " bytes)");
+  if (size < 8)
+    return parse_error(what + ": file too small for a safetensors header (" + std::to_string(size) +
+                       " bytes)");
   uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | data[i];
   if (n > kMaxSafetensorsHeader)
     return parse_error(what + ": header length " + std::to_string(n) + " exceeds the 100 MB limit");
   if (n > size - 8)
-    return parse_error(what + ": header length " + std::to_string(n) +
-                       " exceeds the file size (" + std::to_string(size) + " bytes)");
+    return parse_error(what + ": header length " + std::to_string(n) + " exceeds the file size (" +
+                       std::to_string(size) + " bytes)");
   Json header;
   try {
     header = Json::parse(data + 8, data + 8 + n);
@@ -120,8 +121,7 @@ Result<std::shared_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
   auto f = std::shared_ptr<SafetensorsFile>(new SafetensorsFile());
   f->file_ = mf;
   TRINITY_ASSIGN_OR_RETURN(f->header_, parse_safetensors(mf->data(), mf->size(), path));
-  for (size_t i = 0; i < f->header_.tensors.size(); ++i)
-    f->index_[f->header_.tensors[i].name] = i;
+  for (size_t i = 0; i < f->header_.tensors.size(); ++i) f->index_[f->header_.tensors[i].name] = i;
   return f;
 }
 
@@ -206,7 +206,8 @@ Status write_safetensors(const std::string& path, const std::vector<TensorToWrit
       return internal_error(path + ": tensor '" + t.name + "' has " + std::to_string(t.nbytes) +
                             " bytes, shape needs " +
                             std::to_string(static_cast<size_t>(numel) * dtype_size(t.dtype)));
-    if (header.contains(t.name)) return invalid_argument(path + ": duplicate tensor '" + t.name + "'");
+    if (header.contains(t.name))
+      return invalid_argument(path + ": duplicate tensor '" + t.name + "'");
     header[t.name] = {{"dtype", dtype_name(t.dtype)},
                       {"shape", t.shape},
                       {"data_offsets", {offset, offset + t.nbytes}}};

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "model/weights.h"
 #include "router/route.h"
 
 namespace trinity {
@@ -20,6 +21,16 @@ struct RouterSource {
   int64_t prefix_cache_mb = 256;
   int64_t layer = -1;  // SVF layer for --vector (-1: num_hidden_layers - 2)
 };
+
+// The base weights with the adaptation applied (bundle or vector) and the routing head
+// [10, hidden]. With neither --artifact nor --vector and `allow_unadapted`, the base weights
+// and an empty head (benchmarks of the bare model).
+struct AdaptedModel {
+  std::shared_ptr<Qwen3Weights> weights;
+  std::vector<float> head;
+  std::string source;  // "artifact <dir>" | "vector <file>" | "base"
+};
+Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unadapted = false);
 
 Result<std::shared_ptr<Router>> open_router(const RouterSource& src);
 

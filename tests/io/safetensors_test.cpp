@@ -65,11 +65,15 @@ TEST_F(SafetensorsTest, RoundTripKeepsValuesShapesAndMetadata) {
 
 TEST_F(SafetensorsTest, ShardedCheckpointViaIndex) {
   std::vector<float> a = {1, 2}, b = {3, 4, 5};
-  ASSERT_TRUE(write_safetensors(path("s1.safetensors"), {{"a", DType::kF32, {2}, a.data(), 8}}).ok());
-  ASSERT_TRUE(write_safetensors(path("s2.safetensors"), {{"b", DType::kF32, {3}, b.data(), 12}}).ok());
-  ASSERT_TRUE(write_file_atomic(path("model.safetensors.index.json"),
-                                R"({"metadata": {}, "weight_map": {"a": "s1.safetensors", "b": "s2.safetensors"}})")
-                  .ok());
+  ASSERT_TRUE(
+      write_safetensors(path("s1.safetensors"), {{"a", DType::kF32, {2}, a.data(), 8}}).ok());
+  ASSERT_TRUE(
+      write_safetensors(path("s2.safetensors"), {{"b", DType::kF32, {3}, b.data(), 12}}).ok());
+  ASSERT_TRUE(
+      write_file_atomic(
+          path("model.safetensors.index.json"),
+          R"({"metadata": {}, "weight_map": {"a": "s1.safetensors", "b": "s2.safetensors"}})")
+          .ok());
   auto ck = Checkpoint::open_dir(dir_.string());
   ASSERT_TRUE(ck.ok()) << ck.status().message();
   ASSERT_NE(ck->find("b"), nullptr);
@@ -80,10 +84,12 @@ TEST_F(SafetensorsTest, ShardedCheckpointViaIndex) {
 
 TEST_F(SafetensorsTest, IndexNamingAMissingTensorIsAnError) {
   std::vector<float> a = {1, 2};
-  ASSERT_TRUE(write_safetensors(path("s1.safetensors"), {{"a", DType::kF32, {2}, a.data(), 8}}).ok());
-  ASSERT_TRUE(write_file_atomic(path("model.safetensors.index.json"),
-                                R"({"weight_map": {"a": "s1.safetensors", "zz": "s1.safetensors"}})")
-                  .ok());
+  ASSERT_TRUE(
+      write_safetensors(path("s1.safetensors"), {{"a", DType::kF32, {2}, a.data(), 8}}).ok());
+  ASSERT_TRUE(
+      write_file_atomic(path("model.safetensors.index.json"),
+                        R"({"weight_map": {"a": "s1.safetensors", "zz": "s1.safetensors"}})")
+          .ok());
   auto ck = Checkpoint::open_dir(dir_.string());
   ASSERT_FALSE(ck.ok());
   EXPECT_NE(ck.status().message().find("'zz'"), std::string::npos);
@@ -125,22 +131,26 @@ TEST_F(SafetensorsTest, MalformedFilesAreCleanErrors) {
        std::string(8, '\0'), -1, "non-negative"},
       {"missing offsets", R"({"t": {"dtype": "F32", "shape": [2]}})", std::string(8, '\0'), -1,
        "data_offsets"},
-      {"huge shape", R"({"t": {"dtype": "F32", "shape": [4294967296, 4294967296, 16], "data_offsets": [0, 8]}})",
+      {"huge shape",
+       R"({"t": {"dtype": "F32", "shape": [4294967296, 4294967296, 16], "data_offsets": [0, 8]}})",
        std::string(8, '\0'), -1, "too large"},
       {"bad metadata", R"({"__metadata__": {"k": 1}})", "", -1, "__metadata__"},
   };
   for (const auto& c : cases) {
-    std::string bytes = c.len_override == -2 ? std::string("abc") : raw(c.header, c.data, c.len_override);
+    std::string bytes =
+        c.len_override == -2 ? std::string("abc") : raw(c.header, c.data, c.len_override);
     Status st = open_raw(bytes);
     ASSERT_FALSE(st.ok()) << c.name;
     EXPECT_NE(st.message().find(c.expect), std::string::npos) << c.name << ": " << st.message();
-    EXPECT_NE(st.message().find("x.safetensors"), std::string::npos) << c.name << ": " << st.message();
+    EXPECT_NE(st.message().find("x.safetensors"), std::string::npos)
+        << c.name << ": " << st.message();
   }
 }
 
 TEST_F(SafetensorsTest, TruncatedRealFileNeverCrashes) {
   std::vector<float> a(100, 1.0f);
-  ASSERT_TRUE(write_safetensors(path("full.safetensors"), {{"a", DType::kF32, {100}, a.data(), 400}}).ok());
+  ASSERT_TRUE(
+      write_safetensors(path("full.safetensors"), {{"a", DType::kF32, {100}, a.data(), 400}}).ok());
   auto bytes = read_file(path("full.safetensors"));
   ASSERT_TRUE(bytes.ok());
   for (size_t cut = 0; cut < bytes->size(); cut += 7) {

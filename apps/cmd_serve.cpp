@@ -1,0 +1,153 @@
+// trinity serve: the OpenAI-compatible coordinator endpoint (see docs/server.md).
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <optional>
+#include <thread>
+
+#include "cli_common.h"
+#include "coord/pool.h"
+#include "router/open_router.h"
+#include "server/server.h"
+
+namespace trinity::cli {
+
+namespace {
+
+struct Options {
+  RouterSource src;
+  std::string pool;
+  std::string api_key_env;
+  bool allow_live = false;
+  bool no_reflex = false;
+  bool quiet = false;
+  std::string trace_content = "hash";
+  std::optional<int64_t> max_wall_time_ms, max_provider_calls, max_provider_latency_ms,
+      max_verifier_revisions;
+  std::optional<double> max_estimated_cost_usd;
+  server::ServerConfig cfg;
+};
+
+int run(Options& o) {
+  const std::string cmd = "serve";
+  server::ServerConfig& cfg = o.cfg;
+  if (o.pool.empty()) return report_error(cmd, invalid_argument("--pool FILE|mock is required"));
+  auto mode = coord::parse_content_mode(o.trace_content);
+  if (!mode.ok()) return report_error(cmd, mode.status());
+  cfg.trace_content = *mode;
+  cfg.reflex.enabled = !o.no_reflex;
+  cfg.access_log = !o.quiet;
+  cfg.budgets.max_wall_time_ms = o.max_wall_time_ms;
+  cfg.budgets.max_provider_calls = o.max_provider_calls;
+  cfg.budgets.max_provider_latency_ms = o.max_provider_latency_ms;
+  cfg.budgets.max_verifier_revisions = o.max_verifier_revisions;
+  if (o.max_estimated_cost_usd) {
+    auto micro = coord::usd_to_micro(*o.max_estimated_cost_usd);
+    if (!micro.ok())
+      return report_error(cmd, micro.status().with_context("--max-estimated-cost-usd"));
+    cfg.budgets.max_estimated_cost_micro_usd = *micro;
+  }
+  if (!o.api_key_env.empty()) {
+    const char* key = std::getenv(o.api_key_env.c_str());
+    if (!key || !*key)
+      return report_error(cmd, invalid_argument("--api-key-env: environment variable " +
+                                                o.api_key_env + " is not set or empty"));
+    cfg.api_key = key;
+  }
+  {
+    Status st = server::validate_config(cfg);
+    if (!st.ok()) return report_error(cmd, st);
+  }
+
+  auto pool_cfg = coord::load_pool(o.pool);
+  if (!pool_cfg.ok()) return report_error(cmd, pool_cfg.status());
+  const std::string pool_name = pool_cfg->name;
+  auto pools =
+      server::PoolProvider::create(std::move(pool_cfg).value(), o.allow_live, coord::process_env());
+  if (!pools.ok()) return report_error(cmd, pools.status());
+  auto router = open_router(o.src);
+  if (!router.ok()) return report_error(cmd, router.status());
+
+  // Signals: SIGTERM/SIGINT are taken by a sigwait thread (blocked everywhere else, so every
+  // thread started from here on inherits the mask); SIGPIPE is ignored (dead clients).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto srv = server::Server::create(cfg, std::shared_ptr<const Router>(std::move(router).value()),
+                                    std::move(pools).value());
+  if (!srv.ok()) return report_error(cmd, srv.status());
+  Status st = (*srv)->start();
+  if (!st.ok()) return report_error(cmd, st);
+  std::printf("trinity serve: listening on %s (model \"trinity\", router %s, pool %s%s)\n",
+              (*srv)->url().c_str(), o.src.profile.empty() ? "default" : o.src.profile.c_str(),
+              pool_name.c_str(), cfg.api_key.empty() ? "" : ", bearer auth");
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&set, &sig);
+  std::fprintf(stderr, "trinity serve: %s received, draining %lld in-flight request(s)\n",
+               sig == SIGTERM ? "SIGTERM" : "SIGINT", static_cast<long long>((*srv)->in_flight()));
+  (*srv)->shutdown();
+  std::fprintf(stderr, "trinity serve: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app, CommandRegistry& reg) {
+  auto o = std::make_shared<Options>();
+  CLI::App* sub =
+      app.add_subcommand("serve", "OpenAI-compatible HTTP endpoint for the coordinator");
+  add_router_source_options(sub, o->src);
+  server::ServerConfig& c = o->cfg;
+  sub->add_option("--pool", o->pool, "Agent pool: a pool JSON file, or 'mock'")->required();
+  sub->add_option("--host", c.host, "Address to bind (default 127.0.0.1: loopback only)");
+  sub->add_option("--port", c.port, "Port (0: an ephemeral port, printed at startup)");
+  sub->add_option("--api-key-env", o->api_key_env,
+                  "Require 'Authorization: Bearer <key>' on /v1/*, the key read from this "
+                  "environment variable");
+  sub->add_flag("--allow-live", o->allow_live, "Allow live (network) providers from the pool");
+  sub->add_option("--max-concurrency", c.max_concurrency,
+                  "Runs and route requests in progress at once; more get 429 (default 64)");
+  sub->add_option("--max-body-bytes", c.max_body_bytes, "Largest request body (default 1 MiB)");
+  sub->add_option("--trace-dir", c.trace_dir, "Write one JSONL trace per run: DIR/<run_id>.jsonl");
+  sub->add_option("--trace-content", o->trace_content, "Trace content mode: hash (default) | full");
+  sub->add_option("--max-turns", c.max_turns, "Turns per run (default 5)");
+  sub->add_option("--max-wall-time-ms", o->max_wall_time_ms, "Budget: run wall time");
+  sub->add_option("--max-provider-calls", o->max_provider_calls, "Budget: provider calls");
+  sub->add_option("--max-provider-latency-ms", o->max_provider_latency_ms,
+                  "Budget: latency of one provider call");
+  sub->add_option("--max-verifier-revisions", o->max_verifier_revisions,
+                  "Budget: Verifier revisions");
+  sub->add_option("--max-estimated-cost-usd", o->max_estimated_cost_usd,
+                  "Budget: estimated cost in USD");
+  sub->add_flag("--no-reflex", o->no_reflex, "Disable the confidence reflex");
+  sub->add_option("--reflex-agent-floor", c.reflex.agent_floor,
+                  "Reflex agent-margin floor (default: the router profile's)");
+  sub->add_option("--reflex-role-floor", c.reflex.role_floor,
+                  "Reflex role-margin floor (default: the router profile's)");
+  sub->add_option("--route-batch-window-us", c.route_batch_window_us,
+                  "Window for coalescing concurrent routing calls into one forward pass "
+                  "(default 1000 us; 0 disables)");
+  sub->add_option("--route-batch-max", c.route_batch_max, "Largest routing batch (default 32)");
+  sub->add_option("--http-threads", c.http_threads,
+                  "HTTP worker threads (default: max-concurrency + 32)");
+  sub->add_option("--read-timeout-ms", c.read_timeout_ms,
+                  "Idle/slow client read timeout (default 10000)");
+  sub->add_option("--write-timeout-ms", c.write_timeout_ms,
+                  "Slow client write timeout (default 10000)");
+  sub->add_option("--drain-timeout-ms", c.drain_timeout_ms,
+                  "On SIGTERM, wait this long for in-flight runs before cancelling them "
+                  "(default 30000)");
+  sub->add_option("--stream-heartbeat-ms", c.stream_heartbeat_ms,
+                  "Idle SSE streams get a ': ping' comment this often (default 500)");
+  sub->add_flag("--quiet", o->quiet, "No access log on stderr");
+  reg.add(sub, [o] { return run(*o); });
+}
+
+}  // namespace trinity::cli

@@ -1,0 +1,170 @@
+#include "adapt/bundle.h"
+
+#include <cstring>
+
+#include "adapt/svf_targets.h"
+#include "core/file_util.h"
+#include "core/sha256.h"
+
+namespace trinity {
+
+namespace {
+
+Result<int64_t> layer_from_path(const std::string& path) {
+  const std::string pre = "decoder.blocks.";
+  if (path.rfind(pre, 0) != 0) return not_found("not a layer path: " + path);
+  const size_t dot = path.find('.', pre.size());
+  try {
+    return static_cast<int64_t>(std::stoll(path.substr(pre.size(), dot - pre.size())));
+  } catch (...) {
+    return parse_error("bad layer number in path " + path);
+  }
+}
+
+// Transposes a [rows, cols] matrix of `elem`-byte elements.
+std::shared_ptr<std::vector<uint8_t>> transpose_bytes(const uint8_t* src, int64_t rows,
+                                                      int64_t cols, size_t elem) {
+  auto out = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(rows * cols) * elem);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      std::memcpy(out->data() + static_cast<size_t>(c * rows + r) * elem,
+                  src + static_cast<size_t>(r * cols + c) * elem, elem);
+  return out;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<SafetensorsFile>> verify_checkpoint(const std::string& bundle_dir,
+                                                           const ManifestEntry& e, bool check_sha) {
+  const std::string file = join_path(bundle_dir, e.checkpoint_path);
+  const std::string ctx = file + " (selected_tensors index " + std::to_string(e.index) + ")";
+  if (e.checkpoint_path.find("..") != std::string::npos || e.checkpoint_path.empty() ||
+      e.checkpoint_path[0] == '/')
+    return invalid_argument(ctx + ": checkpoint_path must be relative to the bundle");
+  if (!file_exists(file)) return not_found(ctx + ": checkpoint file is missing");
+  if (check_sha) {
+    TRINITY_ASSIGN_OR_RETURN(std::string sha, sha256_file_hex(file));
+    if (sha != e.checkpoint_sha256)
+      return mismatch(ctx + ": sha256 mismatch: manifest says " +
+                      (e.checkpoint_sha256.empty() ? "null" : e.checkpoint_sha256) + ", file has " +
+                      sha);
+  }
+  TRINITY_ASSIGN_OR_RETURN(auto sf, SafetensorsFile::open(file));
+  const TensorView* t = sf->find(e.path);
+  if (!t) return not_found(ctx + ": tensor '" + e.path + "' is missing");
+  if (t->shape != e.shape)
+    return mismatch(ctx + ": tensor " + e.path + " has shape " + shape_to_string(t->shape) +
+                    ", manifest says " + shape_to_string(e.shape));
+  auto want = dtype_from_nx_type(e.type);
+  if (!want || *want != t->dtype)
+    return mismatch(ctx + ": tensor " + e.path + " is " + dtype_name(t->dtype) +
+                    ", manifest type is '" + e.type + "'");
+  return sf;
+}
+
+Result<Bundle> load_bundle(const std::string& dir) {
+  Bundle b;
+  b.dir = dir;
+  const std::string mpath = join_path(dir, kManifestFile);
+  if (!file_exists(mpath)) return not_found(mpath + ": manifest is missing");
+  TRINITY_ASSIGN_OR_RETURN(std::string text, read_file(mpath));
+  b.manifest_sha256 = sha256_hex(text);
+  TRINITY_ASSIGN_OR_RETURN(b.manifest, parse_manifest(text, mpath));
+  const Manifest& m = b.manifest;
+  if (m.artifact_version != kArtifactVersion)
+    return unsupported(mpath + ": artifact_version is " + std::to_string(m.artifact_version) +
+                       ", expected 1");
+  if (m.status != "complete")
+    return invalid_argument(
+        mpath + ": status is '" + m.status +
+        "', expected 'complete' (an unfinished export; rerun it with --resume)");
+  if (!m.export_complete) return invalid_argument(mpath + ": export_complete is false");
+  if (m.artifact_layout != "checkpoint_directory")
+    return unsupported(mpath + ": artifact_layout '" + m.artifact_layout +
+                       "' (expected checkpoint_directory)");
+  if (static_cast<int64_t>(m.selected_tensors.size()) != m.selected_tensor_count)
+    return mismatch(mpath + ": selected_tensor_count is " +
+                    std::to_string(m.selected_tensor_count) + " but selected_tensors has " +
+                    std::to_string(m.selected_tensors.size()));
+  for (const ManifestEntry& e : m.selected_tensors) {
+    if (e.status != "complete")
+      return invalid_argument(mpath + ": selected_tensors index " + std::to_string(e.index) +
+                              " has status '" + e.status + "'");
+    TRINITY_ASSIGN_OR_RETURN(auto sf, verify_checkpoint(dir, e));
+    b.tensors.push_back({e, sf, sf->find(e.path)});
+  }
+  // Router head.
+  const std::string hpath = join_path(dir, m.router_head_artifact);
+  if (m.router_head_artifact.find("..") != std::string::npos)
+    return invalid_argument(mpath + ": router_head_artifact must stay inside the bundle");
+  if (!file_exists(hpath)) return not_found(hpath + ": router head is missing");
+  TRINITY_ASSIGN_OR_RETURN(std::string hsha, sha256_file_hex(hpath));
+  if (hsha != m.router_head_sha256)
+    return mismatch(hpath + ": sha256 mismatch: manifest router_head_sha256 is " +
+                    m.router_head_sha256 + ", file has " + hsha);
+  TRINITY_ASSIGN_OR_RETURN(auto hf, SafetensorsFile::open(hpath));
+  const TensorView* ht = hf->find(m.router_head_tensor_key);
+  if (!ht) return not_found(hpath + ": tensor '" + m.router_head_tensor_key + "' is missing");
+  if (ht->dtype != DType::kF32 || ht->shape.size() != 2 || ht->shape[0] != kRouterHeadRows ||
+      ht->shape != m.router_head_shape)
+    return mismatch(hpath + ": tensor " + m.router_head_tensor_key + " must be F32 " +
+                    shape_to_string(m.router_head_shape) + " with 10 rows, got " +
+                    dtype_name(ht->dtype) + " " + shape_to_string(ht->shape));
+  b.hidden = ht->shape[1];
+  b.head.resize(static_cast<size_t>(ht->numel()));
+  std::memcpy(b.head.data(), ht->data, b.head.size() * 4);
+  return b;
+}
+
+Status apply_bundle(Qwen3Weights& w, const Bundle& bundle) {
+  const Qwen3Config& c = w.config;
+  if (bundle.hidden != c.hidden_size)
+    return mismatch(bundle.dir + ": router head has hidden " + std::to_string(bundle.hidden) +
+                    ", base model has " + std::to_string(c.hidden_size));
+  int64_t layer = -1;
+  for (const BundleTensor& t : bundle.tensors)
+    if (auto l = layer_from_path(t.entry.path); l.ok()) layer = *l;
+  if (layer < 0 || layer >= c.num_hidden_layers)
+    return mismatch(bundle.dir + ": bundle adapts layer " + std::to_string(layer) +
+                    ", base model has " + std::to_string(c.num_hidden_layers) + " layers");
+  const auto targets = svf_targets(c, layer);
+  for (const SvfTarget& t : targets) {
+    const BundleTensor* bt = nullptr;
+    for (const BundleTensor& x : bundle.tensors)
+      if (x.entry.path == t.path) bt = &x;
+    if (!bt) return not_found(bundle.dir + ": bundle has no tensor " + t.path);
+    if (bt->tensor->shape != t.bundle_shape())
+      return mismatch(bundle.dir + ": " + t.path + " is " + shape_to_string(bt->tensor->shape) +
+                      ", base model needs " + shape_to_string(t.bundle_shape()));
+    if (t.index == 9) continue;  // LM head: not used by routing
+    Weight* slot = nullptr;
+    if (t.index == 1) {
+      slot = &w.embed;
+    } else {
+      for (auto& s : w.slots())
+        if (s.hf_name == t.hf_name) slot = s.weight;
+    }
+    if (!slot) return not_found("base model has no tensor " + t.hf_name);
+    const TensorView& tv = *bt->tensor;
+    Weight nw;
+    nw.dtype = tv.dtype;
+    nw.shape = t.hf_shape;
+    if (t.transposed_in_bundle) {
+      auto buf = transpose_bytes(tv.data, tv.shape[0], tv.shape[1], dtype_size(tv.dtype));
+      nw.data = buf->data();
+      nw.owner = buf;
+    } else {  // zero-copy view; the file mapping stays alive through `owner`
+      nw.data = tv.data;
+      nw.owner = bt->file;
+    }
+    if (nw.dtype != slot->dtype) {
+      std::vector<float> vals(static_cast<size_t>(nw.numel()));
+      for (int64_t r = 0; r < nw.rows(); ++r) nw.row_to_f32(r, vals.data() + r * nw.cols());
+      nw = make_owned_weight(vals, t.hf_shape, slot->dtype);
+    }
+    *slot = std::move(nw);
+  }
+  return ok_status();
+}
+
+}  // namespace trinity

@@ -1,0 +1,48 @@
+// Loading and verifying an adapted bundle (the reference layout, see manifest.h), and applying it
+// to a loaded base model.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adapt/manifest.h"
+#include "io/safetensors.h"
+#include "model/weights.h"
+
+namespace trinity {
+
+struct BundleTensor {
+  ManifestEntry entry;
+  std::shared_ptr<SafetensorsFile> file;
+  const TensorView* tensor = nullptr;  // keyed by entry.path, shape entry.shape (bundle layout)
+};
+
+struct Bundle {
+  std::string dir;
+  Manifest manifest;
+  std::string manifest_sha256;
+  std::vector<float> head;  // [10, hidden] row-major f32
+  int64_t hidden = 0;
+  std::vector<BundleTensor> tensors;  // in manifest order
+};
+
+// Verifies one checkpoint file against its manifest entry: the file's sha256 (when `check_sha`),
+// one tensor keyed by the entry's path, its shape and dtype. Returns the opened file.
+Result<std::shared_ptr<SafetensorsFile>> verify_checkpoint(const std::string& bundle_dir,
+                                                           const ManifestEntry& e,
+                                                           bool check_sha = true);
+
+// Reads manifest.json and verifies the whole bundle: required keys, artifact_version 1, status
+// complete, export_complete true, every checkpoint (sha256, tensor, shape, type) and the router
+// head (sha256, tensor, shape [10, hidden] F32). Each failure is an error naming the file/field.
+Result<Bundle> load_bundle(const std::string& dir);
+
+// Replaces the base weights with the bundle's adapted ones: the embedding and the seven layer
+// matrices (kernels stored [in, out] are transposed back to HF [out, in]). Adapted tensors in
+// another dtype than the base are converted to the base dtype. The LM head is left as it is
+// (routing never uses it; a tied model keeps the original embedding there). The routing head is
+// `bundle.head`. Shapes are checked against the base config.
+Status apply_bundle(Qwen3Weights& w, const Bundle& bundle);
+
+}  // namespace trinity

@@ -1,0 +1,111 @@
+// The coordinator: routes a conversation turn by turn to an agent and a role until a Verifier
+// accepts (see docs/coordinator.md). A library API independent of the CLI: one Orchestrator
+// (router + resolved pool) serves many concurrent runs; each run reports progress through
+// EventSinks / a callback and can be cancelled through an atomic flag.
+//
+// The loop (max_turns default 5):
+//   turn = 0; latest_worker = none; override = none
+//   loop:
+//     if turn >= max_turns: return latest_worker if any, else error max_turns_reached
+//     route the transcript (input + agent replies as assistant messages; never role prompts)
+//     role = override if set (consumed) else the routed role; agent = always the routed agent
+//     reflex may rewrite the role; emit route_decision, reflex_decision; budget check turn_start
+//     Verifier before any Worker answer (not forced by reflex) -> verifier_before_worker_response
+//     count the call, budget check before_dispatch
+//     call the agent (prompts.h shape); budget checks after_dispatch_latency, after_dispatch
+//     append {assistant: reply}
+//     Verifier: ACCEPT -> return latest Worker answer (or this reply if none);
+//               else revisions += 1, budget check after_verifier_revision
+//     Thinker: a parsed suggestion sets the next turn's role (reflex-forced Thinker -> Verifier)
+//     Worker: latest_worker = reply; override cleared
+//     turn += 1
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coord/budget.h"
+#include "coord/clock.h"
+#include "coord/pool.h"
+#include "coord/provider.h"
+#include "coord/reflex.h"
+#include "coord/trace.h"
+#include "router/route.h"
+
+namespace trinity::coord {
+
+// A pool with its providers built and its keys resolved (from the environment). Immutable and
+// shareable across runs and threads.
+struct AgentPool {
+  PoolConfig config;
+  std::array<std::shared_ptr<Provider>, kNumAgents> providers;
+  std::vector<std::string> secrets;  // API key values and custom header values: redacted
+
+  // Checks --allow-live and every api_key_env before any call. `http` (optional) must outlive
+  // the pool; null uses libcurl.
+  static Result<std::shared_ptr<const AgentPool>> create(PoolConfig config, bool allow_live,
+                                                         const EnvLookup& env,
+                                                         HttpClient* http = nullptr);
+  // For tests: explicit providers (the specs are taken from them).
+  static std::shared_ptr<const AgentPool> from_providers(
+      std::array<std::shared_ptr<Provider>, kNumAgents> providers, RolePrompts prompts,
+      std::vector<std::string> secrets = {});
+};
+
+struct RunOptions {
+  int max_turns = 5;
+  Budgets budgets;
+  ReflexConfig reflex;
+  std::string run_id;                                // empty: random 16 hex digits
+  const std::atomic<bool>* cancel = nullptr;         // set to true to stop the run (kCancelled)
+  Clock* clock = nullptr;                            // null: the system clock
+  std::optional<uint64_t> seed;                      // retry-jitter seed (null: random)
+  std::vector<EventSink*> sinks;                     // e.g. a JsonlTraceWriter; called in order
+  std::function<void(const OrderedJson&)> on_event;  // progress callback, after the sinks
+};
+
+struct TurnRecord {
+  int turn = 0;
+  int agent_id = 0;
+  int routed_role_id = 0;
+  int role_id = 0;  // the dispatched role
+  std::optional<double> agent_margin, role_margin;
+  std::string band, action, provider, model;
+  int64_t latency_ms = 0;
+  int64_t cost_micro_usd = 0;
+  std::string verdict;  // Verifier turns: accept | revise | unknown
+};
+
+struct RunResult {
+  std::string run_id;
+  Status status;               // OK, or the typed error
+  std::string outcome;         // "accepted" | "max_turns" | "failed"
+  std::string failure_reason;  // max_turns_reached | verifier_before_worker_response |
+                               // budget_exceeded | provider_error | cancelled | router_error |
+                               // invalid_input | trace_error
+  std::optional<std::string> answer;
+  std::optional<std::string> latest_worker_answer;  // also kept on failure
+  std::optional<BudgetViolation> budget_violation;
+  std::vector<TurnRecord> turns;
+  BudgetUsage usage;
+  bool ok() const { return status.ok(); }
+  OrderedJson to_json() const;
+};
+
+class Orchestrator {
+ public:
+  Orchestrator(std::shared_ptr<const Router> router, std::shared_ptr<const AgentPool> pool);
+  // Runs one coordination. Thread-safe: many runs may share one Orchestrator.
+  RunResult run(const std::vector<Message>& messages, const RunOptions& options) const;
+
+ private:
+  std::shared_ptr<const Router> router_;
+  std::shared_ptr<const AgentPool> pool_;
+};
+
+}  // namespace trinity::coord

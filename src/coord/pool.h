@@ -1,0 +1,72 @@
+// Agent pools: which provider answers for each of the 7 agent slots.
+//
+// Pool file (JSON object):
+//   {
+//     "name": "my-pool",                       (optional)
+//     "defaults": { <spec fields> },           (optional, merged under every slot)
+//     "slots": [ <spec>, x7 ]  or  { "0": <spec>, ..., "6": <spec> },
+//     "prompts": { "Worker": "...", "Thinker": "...", "Verifier": "..." }   (optional)
+//   }
+// spec: { provider: "mock"|"openai"|"anthropic", model, base_url, api_key_env, max_tokens,
+//         temperature, timeout_ms, price_in_per_mtok, price_out_per_mtok, headers, max_retries }
+// API keys are never read from the pool: `api_key_env` names an environment variable.
+// Slot labels (gpt-5, ...) are training metadata, independent of the provider bound here.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/json.h"
+#include "core/status.h"
+#include "router/route.h"
+
+namespace trinity::coord {
+
+struct ProviderSpec {
+  std::string provider;  // mock | openai | anthropic
+  std::string model;
+  std::string base_url;     // openai: ".../v1" (POST {base_url}/chat/completions);
+                            // anthropic: ".../v1" (POST {base_url}/messages)
+  std::string api_key_env;  // empty: no key (local servers)
+  int64_t max_tokens = 1024;
+  std::optional<double> temperature;
+  int64_t timeout_ms = 60000;
+  double price_in_per_mtok = 0;   // USD per million input tokens
+  double price_out_per_mtok = 0;  // USD per million output tokens
+  std::map<std::string, std::string> headers;
+  int64_t max_retries = 2;  // retries after the first attempt (connect errors, 429, 5xx)
+
+  bool is_live() const { return provider != "mock"; }
+};
+
+struct RolePrompts {
+  std::array<std::string, kNumRoles> system;  // indexed by role id
+};
+RolePrompts default_role_prompts();
+
+struct PoolConfig {
+  std::string name;
+  std::array<ProviderSpec, kNumAgents> slots;
+  RolePrompts prompts;
+};
+
+// Parses a pool from JSON; `what` (the file path) prefixes every error, with the field path.
+Result<PoolConfig> parse_pool_json(const Json& j, const std::string& what);
+Result<PoolConfig> parse_pool_text(const std::string& text, const std::string& what);
+// "mock" -> the built-in mock pool; anything else is a file path.
+Result<PoolConfig> load_pool(const std::string& name_or_path);
+PoolConfig builtin_mock_pool();
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup process_env();
+
+// Everything checked before any provider call: live providers need allow_live, and every
+// api_key_env must name a set, non-empty variable. Returns the key value per slot ("" if none).
+Result<std::array<std::string, kNumAgents>> resolve_api_keys(const PoolConfig& pool,
+                                                             bool allow_live, const EnvLookup& env);
+
+}  // namespace trinity::coord

@@ -1,0 +1,53 @@
+// What an agent is sent (the "agent request shape").
+//
+// Strict OpenAI-compatible servers reject some message lists (llama.cpp: "Cannot have 2 or more
+// assistant messages at the end of the list"; many chat templates require user/assistant
+// alternation ending with a user turn). The coordinator's transcript ends with assistant turns
+// after the first dispatch, so agents never see it raw. Every dispatch sends exactly two
+// messages:
+//
+//   [ {role: "system", content: <the pool's prompt for the dispatched role>},
+//     {role: "user",   content: <rendered conversation + this turn's instruction>} ]
+//
+// The user message renders every transcript message in order, each under a header saying who
+// said it:
+//
+//   The conversation so far, oldest first:
+//
+//   ### system
+//   <content>
+//
+//   ### user
+//   <content>
+//
+//   ### assistant (turn 1: Worker, agent slot 4 google/gemma-3-27b-it)
+//   <content>
+//
+//   ### Your task (turn 2: Verifier)
+//   <role instruction>
+//
+// Input messages that were given as assistant turns are shown as "### assistant". The router
+// still routes the plain transcript (role + content of the input and of every reply); role
+// prompts and this rendering are never routed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "coord/pool.h"
+#include "router/route.h"
+
+namespace trinity::coord {
+
+// Speaker annotation of a transcript message: empty for input messages, else e.g.
+// "turn 1: Worker, agent slot 4 google/gemma-3-27b-it".
+std::string speaker_note(int turn_number, int role_id, int agent_id);
+
+// The per-turn instruction that ends the user message.
+const char* role_instruction(int role_id);
+
+std::vector<Message> build_agent_messages(const RolePrompts& prompts, int role_id, int turn_number,
+                                          const std::vector<Message>& transcript,
+                                          const std::vector<std::string>& notes);
+
+}  // namespace trinity::coord

@@ -1,0 +1,305 @@
+#include "coord/provider.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "coord/parse.h"
+#include "core/json.h"
+#include "router/mock_tiny.h"
+
+namespace trinity::coord {
+namespace {
+
+std::string snippet(const std::string& body) {
+  std::string s = body.substr(0, 200);
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return body.size() > 200 ? s + "..." : s;
+}
+
+class MockProvider final : public Provider {
+ public:
+  using Provider::Provider;
+  Result<ChatReply> chat(const ChatRequest& request, const CallContext& ctx) override {
+    if (ctx.cancel && ctx.cancel->load()) return Status(ErrorCode::kCancelled, "run cancelled");
+    ChatReply r;
+    std::string prompt;
+    for (const auto& m : request.messages) prompt += m.content + "\n";
+    if (request.role_id == kRoleVerifier) {
+      r.text = "ACCEPT: the Worker answer addresses the request (mock " + spec_.model + ").";
+    } else if (request.role_id == kRoleThinker) {
+      r.text =
+          "Plan: answer the request directly, then have it checked.\n"
+          "<suggestion>Give the answer directly.</suggestion>\n"
+          "<suggested_role>solver</suggested_role>";
+    } else {
+      r.text = "Worker answer: (mock " + spec_.model + ", slot " +
+               std::to_string(request.agent_id) + ") " +
+               std::to_string(whitespace_word_count(prompt)) + " words considered.";
+    }
+    r.input_tokens = whitespace_word_count(prompt);
+    r.output_tokens = whitespace_word_count(r.text);
+    return r;
+  }
+};
+
+// Shared retry loop of the HTTP providers.
+class HttpProvider : public Provider {
+ public:
+  HttpProvider(ProviderSpec spec, std::string api_key, HttpClient* http)
+      : Provider(std::move(spec)), api_key_(std::move(api_key)), http_(http) {}
+
+  Result<ChatReply> chat(const ChatRequest& request, const CallContext& ctx) override {
+    HttpRequest req;
+    req.url = url();
+    req.body = body(request.messages);
+    req.headers = headers();
+    req.cancel = ctx.cancel;
+    const std::string who = "provider " + spec_.provider + " (model " + spec_.model + ")";
+    const int max_attempts = static_cast<int>(spec_.max_retries) + 1;
+    for (int attempt = 1;; ++attempt) {
+      if (ctx.cancel && ctx.cancel->load()) return Status(ErrorCode::kCancelled, "run cancelled");
+      req.timeout_ms = spec_.timeout_ms;
+      if (ctx.deadline_ms >= 0) {
+        int64_t left = ctx.deadline_ms - ctx.clock->monotonic_ms();
+        if (left <= 0)
+          return Status(ErrorCode::kProvider, who + ": no time left in the run's wall-time budget");
+        req.timeout_ms = std::min(req.timeout_ms, left);
+      }
+      HttpResponse resp = http_->post(req);
+      std::string failure;
+      bool retriable = false;
+      int64_t retry_after = -1;
+      if (resp.error == TransportError::kCancelled)
+        return Status(ErrorCode::kCancelled, "run cancelled");
+      if (resp.error == TransportError::kTimeout) {
+        return Status(ErrorCode::kProvider, who + ": timeout after " +
+                                                std::to_string(req.timeout_ms) + " ms (" +
+                                                resp.error_message + ")");
+      } else if (resp.error != TransportError::kNone) {
+        failure = std::string(transport_error_name(resp.error)) + " error: " + resp.error_message;
+        retriable = resp.error == TransportError::kConnect;
+      } else if (resp.status >= 200 && resp.status < 300) {
+        auto parsed = parse(resp.body);
+        if (!parsed.ok())
+          return Status(ErrorCode::kProvider, who + ": " + parsed.status().message());
+        parsed->attempts = attempt;
+        parsed->http_status = resp.status;
+        return parsed;
+      } else {
+        failure = "HTTP " + std::to_string(resp.status) + ": " + snippet(resp.body);
+        retriable = resp.status == 429 || resp.status >= 500;
+        if (const std::string* ra = resp.header("retry-after"))
+          retry_after = parse_retry_after_ms(*ra, ctx.clock->wall_ms());
+      }
+      if (!retriable || attempt >= max_attempts)
+        return Status(ErrorCode::kProvider, who + ": " + failure + " (attempt " +
+                                                std::to_string(attempt) + " of " +
+                                                std::to_string(max_attempts) + ")");
+      int64_t delay = std::max(backoff_ms(attempt, ctx.rng), retry_after);
+      if (retry_after > 120000)
+        return Status(ErrorCode::kProvider, who + ": " + failure + "; Retry-After of " +
+                                                std::to_string(retry_after / 1000) +
+                                                " s is too long to wait");
+      if (ctx.deadline_ms >= 0 && ctx.clock->monotonic_ms() + delay >= ctx.deadline_ms)
+        return Status(ErrorCode::kProvider, who + ": " + failure + "; retrying in " +
+                                                std::to_string(delay) +
+                                                " ms would exceed the wall-time budget");
+      if (!ctx.clock->sleep_ms(delay, ctx.cancel))
+        return Status(ErrorCode::kCancelled, "run cancelled");
+    }
+  }
+
+ protected:
+  virtual std::string url() const = 0;
+  virtual std::string body(const std::vector<Message>& messages) const = 0;
+  virtual std::vector<std::pair<std::string, std::string>> headers() const = 0;
+  virtual Result<ChatReply> parse(const std::string& body) const = 0;
+
+  std::vector<std::pair<std::string, std::string>> custom_headers() const {
+    std::vector<std::pair<std::string, std::string>> h;
+    for (const auto& [k, v] : spec_.headers) h.emplace_back(k, v);
+    return h;
+  }
+
+  std::string api_key_;
+  HttpClient* http_;
+};
+
+class OpenAiProvider final : public HttpProvider {
+ public:
+  using HttpProvider::HttpProvider;
+
+ protected:
+  std::string url() const override { return spec_.base_url + "/chat/completions"; }
+  std::string body(const std::vector<Message>& m) const override {
+    return openai_request_body(spec_, m);
+  }
+  std::vector<std::pair<std::string, std::string>> headers() const override {
+    std::vector<std::pair<std::string, std::string>> h = {{"Content-Type", "application/json"}};
+    if (!api_key_.empty()) h.emplace_back("Authorization", "Bearer " + api_key_);
+    for (auto& kv : custom_headers()) h.push_back(kv);
+    return h;
+  }
+  Result<ChatReply> parse(const std::string& b) const override { return parse_openai_response(b); }
+};
+
+class AnthropicProvider final : public HttpProvider {
+ public:
+  using HttpProvider::HttpProvider;
+
+ protected:
+  std::string url() const override { return spec_.base_url + "/messages"; }
+  std::string body(const std::vector<Message>& m) const override {
+    return anthropic_request_body(spec_, m);
+  }
+  std::vector<std::pair<std::string, std::string>> headers() const override {
+    std::vector<std::pair<std::string, std::string>> h = {{"Content-Type", "application/json"},
+                                                          {"anthropic-version", "2023-06-01"}};
+    if (!api_key_.empty()) h.emplace_back("x-api-key", api_key_);
+    for (auto& kv : custom_headers()) h.push_back(kv);
+    return h;
+  }
+  Result<ChatReply> parse(const std::string& b) const override {
+    return parse_anthropic_response(b);
+  }
+};
+
+Result<Json> parse_body(const std::string& body) {
+  try {
+    Json j = Json::parse(body);
+    if (!j.is_object()) return parse_error("malformed response: expected a JSON object");
+    return j;
+  } catch (const Json::exception&) {
+    return parse_error("malformed response: invalid JSON: " + snippet(body));
+  }
+}
+
+int64_t usage_field(const Json& j, const char* obj, const char* field) {
+  auto u = j.find(obj);
+  if (u == j.end() || !u->is_object()) return 0;
+  auto f = u->find(field);
+  if (f == u->end() || !f->is_number_integer()) return 0;
+  return std::max<int64_t>(0, f->get<int64_t>());
+}
+
+std::string error_text(const Json& j) {
+  auto e = j.find("error");
+  if (e == j.end()) return "";
+  if (e->is_string()) return e->get<std::string>();
+  if (e->is_object() && e->contains("message") && (*e)["message"].is_string())
+    return (*e)["message"].get<std::string>();
+  return e->dump();
+}
+
+}  // namespace
+
+int64_t call_cost_micro_usd(const ProviderSpec& spec, int64_t input_tokens, int64_t output_tokens) {
+  double micro = static_cast<double>(input_tokens) * spec.price_in_per_mtok +
+                 static_cast<double>(output_tokens) * spec.price_out_per_mtok;
+  return static_cast<int64_t>(std::llround(micro));
+}
+
+int64_t backoff_ms(int retry, std::mt19937_64* rng) {
+  int64_t base = std::min<int64_t>(5000, 200LL << std::min(retry - 1, 10));
+  if (!rng) return base;
+  std::uniform_int_distribution<int64_t> dist(0, base / 2);
+  return base / 2 + dist(*rng);
+}
+
+int64_t parse_retry_after_ms(const std::string& value, int64_t now_wall_ms) {
+  std::string v = trim(value);
+  if (v.empty()) return -1;
+  if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (v.size() > 9) return -1;
+    return std::stoll(v) * 1000;
+  }
+  time_t t = curl_getdate(v.c_str(), nullptr);
+  if (t < 0) return -1;
+  return std::max<int64_t>(0, static_cast<int64_t>(t) * 1000 - now_wall_ms);
+}
+
+std::string openai_request_body(const ProviderSpec& spec, const std::vector<Message>& messages) {
+  Json j;
+  j["model"] = spec.model;
+  j["messages"] = messages_to_json(messages);
+  j["max_tokens"] = spec.max_tokens;
+  if (spec.temperature) j["temperature"] = *spec.temperature;
+  j["stream"] = false;
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Result<ChatReply> parse_openai_response(const std::string& body) {
+  TRINITY_ASSIGN_OR_RETURN(Json j, parse_body(body));
+  std::string err = error_text(j);
+  if (!err.empty()) return parse_error("error in response: " + err.substr(0, 200));
+  auto choices = j.find("choices");
+  if (choices == j.end() || !choices->is_array() || choices->empty() || !(*choices)[0].is_object())
+    return parse_error("malformed response: no choices");
+  const Json& c0 = (*choices)[0];
+  auto msg = c0.find("message");
+  if (msg == c0.end() || !msg->is_object()) return parse_error("malformed response: no message");
+  auto content = msg->find("content");
+  if (content == msg->end() || content->is_null())
+    return parse_error("empty content in the response");
+  if (!content->is_string()) return parse_error("malformed response: content is not a string");
+  ChatReply r;
+  r.text = content->get<std::string>();
+  if (trim(r.text).empty()) return parse_error("empty content in the response");
+  r.input_tokens = usage_field(j, "usage", "prompt_tokens");
+  r.output_tokens = usage_field(j, "usage", "completion_tokens");
+  return r;
+}
+
+std::string anthropic_request_body(const ProviderSpec& spec, const std::vector<Message>& messages) {
+  Json j;
+  j["model"] = spec.model;
+  j["max_tokens"] = spec.max_tokens;
+  std::string system;
+  Json msgs = Json::array();
+  for (const auto& m : messages) {
+    if (m.role == "system") {
+      system += (system.empty() ? "" : "\n\n") + m.content;
+    } else {
+      msgs.push_back(Json{{"role", m.role}, {"content", m.content}});
+    }
+  }
+  if (!system.empty()) j["system"] = system;
+  j["messages"] = msgs;
+  if (spec.temperature) j["temperature"] = std::min(1.0, *spec.temperature);
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+Result<ChatReply> parse_anthropic_response(const std::string& body) {
+  TRINITY_ASSIGN_OR_RETURN(Json j, parse_body(body));
+  std::string err = error_text(j);
+  if (!err.empty()) return parse_error("error in response: " + err.substr(0, 200));
+  auto content = j.find("content");
+  if (content == j.end() || !content->is_array())
+    return parse_error("malformed response: no content array");
+  ChatReply r;
+  for (const Json& block : *content) {
+    if (block.is_object() && block.value("type", "") == "text" && block.contains("text") &&
+        block["text"].is_string())
+      r.text += block["text"].get<std::string>();
+  }
+  if (trim(r.text).empty()) return parse_error("empty content in the response");
+  r.input_tokens = usage_field(j, "usage", "input_tokens");
+  r.output_tokens = usage_field(j, "usage", "output_tokens");
+  return r;
+}
+
+Result<std::unique_ptr<Provider>> make_provider(const ProviderSpec& spec,
+                                                const std::string& api_key, HttpClient* http) {
+  if (!http) http = &default_http_client();
+  if (spec.provider == "mock") return std::unique_ptr<Provider>(new MockProvider(spec));
+  if (spec.provider == "openai")
+    return std::unique_ptr<Provider>(new OpenAiProvider(spec, api_key, http));
+  if (spec.provider == "anthropic")
+    return std::unique_ptr<Provider>(new AnthropicProvider(spec, api_key, http));
+  return invalid_argument("unknown provider '" + spec.provider + "'");
+}
+
+}  // namespace trinity::coord

@@ -1,0 +1,80 @@
+// LLM providers behind one interface: `mock` (deterministic, no network), `openai` (Chat
+// Completions; also vLLM, llama.cpp server, Ollama, OpenRouter, LiteLLM) and `anthropic`
+// (Messages API). HTTP goes through HttpClient (libcurl in production, swappable in tests).
+//
+// Retries: connect errors, HTTP 429 and 5xx are retried up to spec.max_retries times with
+// exponential backoff (200 ms * 2^(n-1), capped at 5 s) and full-half jitter, waiting at least
+// the server's Retry-After. Timeouts are not retried. Every attempt's timeout and every backoff
+// sleep is bounded by the caller's deadline (the run's remaining wall-time budget).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "coord/clock.h"
+#include "coord/http.h"
+#include "coord/pool.h"
+#include "core/status.h"
+#include "router/route.h"
+
+namespace trinity::coord {
+
+struct ChatRequest {
+  std::vector<Message> messages;  // what the agent sees: [system, user] (see prompts.h)
+  int role_id = 0;
+  int agent_id = 0;
+  int turn = 0;
+};
+
+struct ChatReply {
+  std::string text;
+  int64_t input_tokens = 0;
+  int64_t output_tokens = 0;
+  int attempts = 1;
+  long http_status = 0;
+};
+
+struct CallContext {
+  Clock* clock = nullptr;  // required
+  const std::atomic<bool>* cancel = nullptr;
+  int64_t deadline_ms = -1;        // monotonic; -1: none
+  std::mt19937_64* rng = nullptr;  // jitter source; null: no jitter
+};
+
+class Provider {
+ public:
+  explicit Provider(ProviderSpec spec) : spec_(std::move(spec)) {}
+  virtual ~Provider() = default;
+  // Thread-safe. Errors: kProvider (with the provider/model and cause), kCancelled.
+  virtual Result<ChatReply> chat(const ChatRequest& request, const CallContext& ctx) = 0;
+  const ProviderSpec& spec() const { return spec_; }
+
+ protected:
+  ProviderSpec spec_;
+};
+
+// `api_key` is the value read from spec.api_key_env ("" for none); `http` must outlive the
+// provider (null: the shared libcurl client).
+Result<std::unique_ptr<Provider>> make_provider(const ProviderSpec& spec,
+                                                const std::string& api_key,
+                                                HttpClient* http = nullptr);
+
+// Micro-dollars for a call: tokens x USD-per-million-tokens (= micro-dollars per token).
+int64_t call_cost_micro_usd(const ProviderSpec& spec, int64_t input_tokens, int64_t output_tokens);
+
+// Backoff before retry number `retry` (1-based), in ms, with jitter drawn from rng (if any).
+int64_t backoff_ms(int retry, std::mt19937_64* rng);
+// Retry-After as milliseconds (delta-seconds or HTTP-date relative to now); -1 if unparsable.
+int64_t parse_retry_after_ms(const std::string& value, int64_t now_wall_ms);
+
+// Request/response codecs (exposed for tests and fuzzing).
+std::string openai_request_body(const ProviderSpec& spec, const std::vector<Message>& messages);
+Result<ChatReply> parse_openai_response(const std::string& body);
+std::string anthropic_request_body(const ProviderSpec& spec, const std::vector<Message>& messages);
+Result<ChatReply> parse_anthropic_response(const std::string& body);
+
+}  // namespace trinity::coord

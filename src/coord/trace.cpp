@@ -1,0 +1,167 @@
+#include "coord/trace.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include "core/sha256.h"
+
+namespace trinity::coord {
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool is_content_key(const std::string& k) {
+  return k == "input_content" || k == "request_messages" || k == "reply" || k == "answer" ||
+         k == "diagnosis" || k == "suggestion";
+}
+
+OrderedJson hash_ref(const OrderedJson& v) {
+  if (v.is_string()) return "sha256:" + sha256_hex(v.get<std::string>());
+  if (v.is_array()) {
+    OrderedJson out = OrderedJson::array();
+    for (const auto& e : v) {
+      if (e.is_object() && e.contains("content")) {
+        OrderedJson m = e;
+        m["content"] = hash_ref(e["content"]);
+        out.push_back(std::move(m));
+      } else {
+        out.push_back(hash_ref(e));
+      }
+    }
+    return out;
+  }
+  return v;
+}
+
+// Replaces "Bearer <credential>" (any case) by "Bearer <redacted>".
+std::string redact_bearer(const std::string& s) {
+  std::string low = lower(s), out;
+  size_t pos = 0;
+  while (true) {
+    size_t i = low.find("bearer", pos);
+    if (i == std::string::npos) break;
+    size_t j = i + 6;
+    size_t k = j;
+    while (k < s.size() && (s[k] == ' ' || s[k] == '\t')) ++k;
+    size_t e = k;
+    while (e < s.size() && !std::isspace(static_cast<unsigned char>(s[e])) && s[e] != '"' &&
+           s[e] != '\'' && s[e] != ',')
+      ++e;
+    if (k == j || e == k || s.compare(k, std::strlen(kRedacted), kRedacted) == 0) {
+      out.append(s, pos, j - pos);
+      pos = j;
+      continue;
+    }
+    out.append(s, pos, k - pos);
+    out += kRedacted;
+    pos = e;
+  }
+  out.append(s, pos, std::string::npos);
+  return out;
+}
+
+}  // namespace
+
+Redactor::Redactor(std::vector<std::string> secrets) {
+  for (auto& s : secrets) add_secret(s);
+}
+
+void Redactor::add_secret(const std::string& secret) {
+  if (secret.empty()) return;
+  if (std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) return;
+  secrets_.push_back(secret);
+  std::stable_sort(secrets_.begin(), secrets_.end(),
+                   [](const std::string& a, const std::string& b) { return a.size() > b.size(); });
+}
+
+bool Redactor::is_sensitive_key(const std::string& key) {
+  std::string k = lower(key);
+  std::replace(k.begin(), k.end(), '-', '_');
+  for (const char* s : {"api_key", "apikey", "authorization", "password", "secret", "token"}) {
+    const std::string name(s);
+    if (k == name) return true;
+    if (k.size() > name.size() + 1 && k.compare(k.size() - name.size(), name.size(), name) == 0 &&
+        k[k.size() - name.size() - 1] == '_')
+      return true;
+  }
+  return false;
+}
+
+std::string Redactor::redact_text(const std::string& text) const {
+  std::string s = text;
+  for (const auto& secret : secrets_) {
+    size_t pos = 0;
+    while ((pos = s.find(secret, pos)) != std::string::npos) {
+      s.replace(pos, secret.size(), kRedacted);
+      pos += std::strlen(kRedacted);
+    }
+  }
+  return redact_bearer(s);
+}
+
+void Redactor::redact_json(OrderedJson& j) const {
+  if (j.is_string()) {
+    j = redact_text(j.get<std::string>());
+  } else if (j.is_array()) {
+    for (auto& e : j) redact_json(e);
+  } else if (j.is_object()) {
+    OrderedJson out = OrderedJson::object();
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      std::string key = redact_text(it.key());
+      if (is_sensitive_key(it.key())) {
+        out[key] = kRedacted;
+      } else {
+        OrderedJson v = it.value();
+        redact_json(v);
+        out[key] = std::move(v);
+      }
+    }
+    j = std::move(out);
+  }
+}
+
+Result<ContentMode> parse_content_mode(const std::string& s) {
+  if (s == "hash") return ContentMode::kHash;
+  if (s == "full") return ContentMode::kFull;
+  return invalid_argument("trace content mode must be hash or full, got '" + s + "'");
+}
+
+const char* content_mode_name(ContentMode m) {
+  return m == ContentMode::kFull ? "full" : "hash";
+}
+
+OrderedJson apply_content_mode(const OrderedJson& event, ContentMode mode) {
+  if (mode == ContentMode::kFull || !event.is_object()) return event;
+  OrderedJson out = event;
+  for (auto it = out.begin(); it != out.end(); ++it)
+    if (is_content_key(it.key()) && !it.value().is_null()) it.value() = hash_ref(it.value());
+  return out;
+}
+
+Result<std::unique_ptr<JsonlTraceWriter>> JsonlTraceWriter::open(const std::string& path,
+                                                                 ContentMode mode) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) return io_error("cannot open trace file " + path + ": " + std::strerror(errno));
+  return std::unique_ptr<JsonlTraceWriter>(new JsonlTraceWriter(f, path, mode));
+}
+
+JsonlTraceWriter::~JsonlTraceWriter() {
+  if (file_) std::fclose(file_);
+}
+
+Status JsonlTraceWriter::on_event(const OrderedJson& event) {
+  std::string line =
+      apply_content_mode(event, mode_).dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+  line += '\n';
+  std::lock_guard<std::mutex> lock(mu_);
+  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0)
+    return io_error("cannot write trace file " + path_ + ": " + std::strerror(errno));
+  return ok_status();
+}
+
+}  // namespace trinity::coord

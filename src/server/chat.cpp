@@ -1,0 +1,305 @@
+// POST /v1/chat/completions: one coordinator run per request, answered as a chat.completion or
+// streamed as chat.completion.chunk Server-Sent Events.
+//
+// Stream order: a role chunk (delta {role: assistant, content: ""}); extension-only progress
+// chunks (choices: [], trinity: {run_id, event: run_started|turn|verifier|run_finished, ...});
+// the answer as content deltas; a finish chunk (finish_reason "stop"); a usage chunk (choices:
+// [], usage) when stream_options.include_usage; then "data: [DONE]". A failed run sends
+// data: {"error": {...}, "trinity": {...}} before [DONE]. While a run is quiet the stream gets
+// ": ping" comments every stream_heartbeat_ms; a write that fails (client gone) cancels the run.
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <optional>
+
+#include "server/server_impl.h"
+
+namespace trinity::server {
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Watches a run's events: token usage, provider metrics and (for streams) progress chunks.
+class RunObserver {
+ public:
+  RunObserver(Metrics& metrics, std::string run_id, std::function<void(OrderedJson)> progress)
+      : metrics_(metrics), run_id_(std::move(run_id)), progress_(std::move(progress)) {}
+
+  void on_event(const OrderedJson& ev) {
+    const std::string type = ev.value("event", "");
+    if (type == "route_decision") {
+      agent_margin_ = ev.value("agent_margin", OrderedJson(nullptr));
+      role_margin_ = ev.value("role_margin", OrderedJson(nullptr));
+    } else if (type == "provider_dispatch_finished") {
+      const std::string provider = ev.value("provider", "");
+      const bool ok = ev.value("status", "") == "ok";
+      metrics_.inc("trinity_provider_calls_total",
+                   {{"provider", provider}, {"status", ok ? "ok" : "error"}});
+      metrics_.observe("trinity_provider_latency_seconds", {{"provider", provider}},
+                       static_cast<double>(ev.value("latency_ms", int64_t{0})) / 1000.0);
+      if (ok) {
+        usage_.prompt_tokens += ev.value("input_tokens", int64_t{0});
+        usage_.completion_tokens += ev.value("output_tokens", int64_t{0});
+        const int64_t attempts = ev.value("attempts", int64_t{1});
+        if (attempts > 1)
+          metrics_.inc("trinity_provider_retries_total", {{"provider", provider}},
+                       static_cast<double>(attempts - 1));
+      } else {
+        metrics_.inc("trinity_provider_errors_total", {{"provider", provider}});
+      }
+      if (progress_) {
+        OrderedJson t;
+        t["turn"] = ev.value("turn", 0);
+        t["agent_id"] = ev.value("agent_id", 0);
+        t["agent_label"] = ev.value("agent_label", "");
+        t["role"] = ev.value("role_name", "");
+        t["agent_margin"] = agent_margin_;
+        t["role_margin"] = role_margin_;
+        t["provider"] = provider;
+        t["model"] = ev.value("model", "");
+        t["latency_ms"] = ev.value("latency_ms", int64_t{0});
+        t["status"] = ok ? "ok" : "error";
+        OrderedJson x;
+        x["run_id"] = run_id_;
+        x["event"] = "turn";
+        x["turn"] = std::move(t);
+        progress_(std::move(x));
+      }
+    } else if (type == "verifier_result" && progress_) {
+      OrderedJson x;
+      x["run_id"] = run_id_;
+      x["event"] = "verifier";
+      x["turn"] = ev.value("turn", 0);
+      x["verdict"] = ev.value("verdict", "");
+      progress_(std::move(x));
+    }
+  }
+  const TokenUsage& usage() const { return usage_; }
+
+ private:
+  Metrics& metrics_;
+  std::string run_id_;
+  std::function<void(OrderedJson)> progress_;
+  TokenUsage usage_;
+  OrderedJson agent_margin_, role_margin_;
+};
+
+// Everything a run needs besides the messages.
+struct PreparedRun {
+  std::string run_id;
+  coord::RunOptions options;
+  std::shared_ptr<const coord::AgentPool> pool;
+  std::unique_ptr<coord::JsonlTraceWriter> trace;
+  std::optional<std::string> trace_ref;
+};
+
+struct StreamState {
+  Server::Impl* impl = nullptr;
+  std::shared_ptr<Server::Impl::Slot> slot;
+  std::unique_ptr<Server::Impl::CancelHandle> cancel;
+  ChatCompletionRequest request;
+  PreparedRun run;
+  std::string id;
+  int64_t created = 0;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::string> events;  // serialized SSE events from the run thread
+  bool done = false;
+  std::optional<coord::RunResult> result;
+  std::optional<RunObserver> observer;
+  std::chrono::steady_clock::time_point started;
+  std::thread worker;
+
+  ~StreamState() {
+    if (worker.joinable()) {
+      cancel->flag.store(true);
+      worker.join();
+    }
+  }
+};
+
+}  // namespace
+
+void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& res) {
+  if (draining) {
+    res.set_header("Retry-After", std::to_string(config.retry_after_s));
+    return send_error(res, {503, "server_error", "shutting_down", "the server is shutting down"});
+  }
+  auto body = parse_json(req.body, "request body");
+  if (!body.ok())
+    return send_error(res, {400, "invalid_request_error", "invalid_json", body.status().message()});
+  auto parsed = parse_chat_request(*body);
+  if (!parsed.ok())
+    return send_error(res,
+                      {400, "invalid_request_error", "invalid_request", parsed.status().message()});
+  ChatCompletionRequest request = std::move(parsed).value();
+  if (request.model != kServedModel)
+    return send_error(res, {404, "invalid_request_error", "model_not_found",
+                            "the model '" + request.model +
+                                "' does not exist: this server answers for model \"trinity\""});
+  auto slot = try_acquire();
+  if (!slot) {
+    res.set_header("Retry-After", std::to_string(config.retry_after_s));
+    return send_error(res, {429, "rate_limit_error", "too_many_requests",
+                            "the server is at --max-concurrency; retry later"});
+  }
+  auto pool = pools->pool_for(request.overrides);
+  if (!pool.ok())
+    return send_error(res, {400, "invalid_request_error", "unsupported", pool.status().message()});
+
+  PreparedRun run;
+  run.run_id = random_hex_id(16);
+  run.options = run_options(request, run.run_id);
+  run.pool = std::move(pool).value();
+  if (!config.trace_dir.empty()) {
+    const std::string path = config.trace_dir + "/" + run.run_id + ".jsonl";
+    auto w = coord::JsonlTraceWriter::open(path, config.trace_content);
+    if (!w.ok()) return send_error(res, {500, "server_error", "trace_error", w.status().message()});
+    run.trace = std::move(w).value();
+    run.options.sinks.push_back(run.trace.get());
+    run.trace_ref = path;
+  }
+  res.set_header("X-Trinity-Run-Id", run.run_id);
+  const std::string id = "chatcmpl-" + run.run_id;
+  const int64_t created = unix_seconds();
+
+  if (!request.stream) {
+    CancelHandle cancel(this);
+    RunObserver observer(metrics, run.run_id, nullptr);
+    run.options.cancel = &cancel.flag;
+    run.options.on_event = [&observer](const OrderedJson& ev) { observer.on_event(ev); };
+    const auto t0 = std::chrono::steady_clock::now();
+    metrics.inflight_runs += 1;
+    coord::RunResult r = coord::Orchestrator(router, run.pool).run(request.messages, run.options);
+    metrics.inflight_runs -= 1;
+    record_run(r, seconds_since(t0));
+    OrderedJson ext = trinity_extension(r, run.trace_ref);
+    if (!r.ok() || !r.answer) return send_error(res, run_failure_error(r), &ext);
+    return send_json(res, 200,
+                     chat_completion_json(id, created, redactor.redact_text(*r.answer),
+                                          observer.usage(), std::move(ext)));
+  }
+
+  auto st = std::make_shared<StreamState>();
+  st->impl = this;
+  st->slot = std::move(slot);
+  st->cancel = std::make_unique<CancelHandle>(this);
+  st->request = std::move(request);
+  st->run = std::move(run);
+  st->id = id;
+  st->created = created;
+  res.set_header("Cache-Control", "no-cache");
+  res.set_header("X-Accel-Buffering", "no");
+  res.set_chunked_content_provider("text/event-stream", [st](size_t, httplib::DataSink& sink) {
+    // Callbacks stored inside the state use a raw pointer (no ownership cycle); the run
+    // thread is joined before this call returns (or by the state's destructor).
+    StreamState* sp = st.get();
+    Server::Impl& s = *sp->impl;
+    auto write = [&sink](const std::string& text) { return sink.write(text.data(), text.size()); };
+    auto ext_chunk = [sp](OrderedJson x) {
+      OrderedJson c = chunk_json(sp->id, sp->created, nullptr, nullptr);
+      c["trinity"] = std::move(x);
+      return sse_event(c);
+    };
+    OrderedJson role_delta;
+    role_delta["role"] = "assistant";
+    role_delta["content"] = "";
+    OrderedJson started;
+    started["run_id"] = st->run.run_id;
+    started["event"] = "run_started";
+    if (!write(sse_event(chunk_json(st->id, st->created, &role_delta, nullptr))) ||
+        !write(ext_chunk(std::move(started)))) {
+      s.metrics.inc("trinity_client_disconnects_total");
+      return false;
+    }
+
+    st->observer.emplace(s.metrics, st->run.run_id, [sp, ext_chunk](OrderedJson x) {
+      std::string e = ext_chunk(std::move(x));
+      std::lock_guard<std::mutex> lock(sp->mu);
+      sp->events.push_back(std::move(e));
+      sp->cv.notify_all();
+    });
+    st->run.options.cancel = &st->cancel->flag;
+    st->run.options.on_event = [sp](const OrderedJson& ev) { sp->observer->on_event(ev); };
+    st->started = std::chrono::steady_clock::now();
+    s.metrics.inflight_runs += 1;
+    st->worker = std::thread([sp] {
+      Server::Impl& impl = *sp->impl;
+      coord::RunResult r =
+          coord::Orchestrator(impl.router, sp->run.pool).run(sp->request.messages, sp->run.options);
+      std::lock_guard<std::mutex> lock(sp->mu);
+      sp->result = std::move(r);
+      sp->done = true;
+      sp->cv.notify_all();
+    });
+
+    bool connected = true;
+    const auto heartbeat = std::chrono::milliseconds(s.config.stream_heartbeat_ms);
+    for (;;) {
+      std::deque<std::string> batch;
+      bool finished = false;
+      {
+        std::unique_lock<std::mutex> lock(st->mu);
+        st->cv.wait_for(lock, heartbeat, [&] { return !st->events.empty() || st->done; });
+        batch.swap(st->events);
+        finished = st->done;
+      }
+      for (const auto& e : batch) {
+        if (!write(e)) {
+          connected = false;
+          break;
+        }
+      }
+      if (!connected || finished) break;
+      if (batch.empty() && !write(": ping\n\n")) {
+        connected = false;
+        break;
+      }
+    }
+    if (!connected) st->cancel->flag.store(true);
+    st->worker.join();
+    s.metrics.inflight_runs -= 1;
+    const coord::RunResult& r = *st->result;
+    s.record_run(r, seconds_since(st->started));
+    if (!connected) {
+      s.metrics.inc("trinity_client_disconnects_total");
+      return false;
+    }
+    st->slot.reset();  // the run is over: admit the next one while the tail is written
+
+    OrderedJson ext = trinity_extension(r, st->run.trace_ref);
+    ext["event"] = "run_finished";
+    std::string tail;
+    if (r.ok() && r.answer) {
+      tail += ext_chunk(std::move(ext));
+      for (const auto& piece : split_deltas(s.redactor.redact_text(*r.answer))) {
+        OrderedJson d;
+        d["content"] = piece;
+        tail += sse_event(chunk_json(st->id, st->created, &d, nullptr));
+      }
+      OrderedJson empty = OrderedJson::object();
+      tail += sse_event(chunk_json(st->id, st->created, &empty, "stop"));
+      if (st->request.include_usage) {
+        OrderedJson u = chunk_json(st->id, st->created, nullptr, nullptr);
+        u["usage"] = st->observer->usage().to_json();
+        tail += sse_event(u);
+      }
+    } else {
+      ApiError e = run_failure_error(r);
+      e.message = s.redactor.redact_text(e.message);
+      OrderedJson err = e.body();
+      err["trinity"] = std::move(ext);
+      tail += sse_event(err);
+    }
+    tail += "data: [DONE]\n\n";
+    if (!write(tail)) return false;
+    sink.done();
+    return true;
+  });
+}
+
+}  // namespace trinity::server

@@ -1,0 +1,314 @@
+#include "server/openai_api.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace trinity::server {
+namespace {
+
+OrderedJson opt_json(const std::optional<double>& v) {
+  return v ? OrderedJson(*v) : OrderedJson(nullptr);
+}
+
+Result<std::optional<int64_t>> opt_positive_int(const Json& obj, const char* key,
+                                                const std::string& ctx, bool allow_zero) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_integer()) return invalid_argument(ctx + "." + key + " must be an integer");
+  const int64_t v = it->get<int64_t>();
+  if (v < 0 || (!allow_zero && v == 0))
+    return invalid_argument(ctx + "." + key + " must be " + (allow_zero ? ">= 0" : "> 0"));
+  return std::optional<int64_t>(v);
+}
+
+std::optional<int64_t> min_opt(const std::optional<int64_t>& a, const std::optional<int64_t>& b) {
+  if (!a) return b;
+  if (!b) return a;
+  return std::min(*a, *b);
+}
+
+bool is_utf8_continuation(unsigned char c) {
+  return (c & 0xC0) == 0x80;
+}
+
+}  // namespace
+
+OrderedJson ApiError::body() const {
+  OrderedJson e;
+  e["message"] = message;
+  e["type"] = type;
+  e["param"] = nullptr;
+  e["code"] = code.empty() ? OrderedJson(nullptr) : OrderedJson(code);
+  OrderedJson j;
+  j["error"] = std::move(e);
+  return j;
+}
+
+Result<std::vector<Message>> parse_openai_messages(const Json& messages) {
+  if (!messages.is_array()) return invalid_argument("messages must be an array");
+  if (messages.empty()) return invalid_argument("messages must not be empty");
+  std::vector<Message> out;
+  out.reserve(messages.size());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const std::string ctx = "messages[" + std::to_string(i) + "]";
+    const Json& m = messages[i];
+    if (!m.is_object()) return invalid_argument(ctx + " must be an object");
+    auto role_it = m.find("role");
+    if (role_it == m.end() || !role_it->is_string())
+      return invalid_argument(ctx + ".role must be a string");
+    std::string role = role_it->get<std::string>();
+    if (role == "developer") role = "system";
+    if (role != "system" && role != "user" && role != "assistant")
+      return invalid_argument(ctx + ".role '" + role +
+                              "' is not supported (system, developer, user or assistant)");
+    Message msg;
+    msg.role = role;
+    auto c = m.find("content");
+    if (c == m.end() || c->is_null()) {
+      if (role != "assistant") return invalid_argument(ctx + ".content is required");
+    } else if (c->is_string()) {
+      msg.content = c->get<std::string>();
+    } else if (c->is_array()) {
+      bool first = true;
+      for (size_t k = 0; k < c->size(); ++k) {
+        const Json& part = (*c)[k];
+        const std::string pctx = ctx + ".content[" + std::to_string(k) + "]";
+        if (!part.is_object()) return invalid_argument(pctx + " must be an object");
+        auto type = part.find("type");
+        if (type == part.end() || !type->is_string())
+          return invalid_argument(pctx + ".type must be a string");
+        if (*type != "text")
+          return invalid_argument(pctx + ".type '" + type->get<std::string>() +
+                                  "' is not supported (only text parts)");
+        auto text = part.find("text");
+        if (text == part.end() || !text->is_string())
+          return invalid_argument(pctx + ".text must be a string");
+        if (!first) msg.content += "\n";
+        msg.content += text->get<std::string>();
+        first = false;
+      }
+    } else {
+      return invalid_argument(ctx + ".content must be a string or an array of content parts");
+    }
+    out.push_back(std::move(msg));
+  }
+  return out;
+}
+
+Result<coord::Budgets> parse_budgets(const Json& j, const std::string& ctx) {
+  if (!j.is_object()) return invalid_argument(ctx + " must be an object");
+  static const char* kKnown[] = {"max_wall_time_ms", "max_provider_calls",
+                                 "max_provider_latency_ms", "max_verifier_revisions",
+                                 "max_estimated_cost_usd"};
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (std::find_if(std::begin(kKnown), std::end(kKnown),
+                     [&](const char* k) { return it.key() == k; }) == std::end(kKnown))
+      return invalid_argument(ctx + "." + it.key() + " is not a known budget");
+  }
+  coord::Budgets b;
+  TRINITY_ASSIGN_OR_RETURN(b.max_wall_time_ms, opt_positive_int(j, "max_wall_time_ms", ctx, false));
+  TRINITY_ASSIGN_OR_RETURN(b.max_provider_calls,
+                           opt_positive_int(j, "max_provider_calls", ctx, true));
+  TRINITY_ASSIGN_OR_RETURN(b.max_provider_latency_ms,
+                           opt_positive_int(j, "max_provider_latency_ms", ctx, false));
+  TRINITY_ASSIGN_OR_RETURN(b.max_verifier_revisions,
+                           opt_positive_int(j, "max_verifier_revisions", ctx, true));
+  auto cost = j.find("max_estimated_cost_usd");
+  if (cost != j.end() && !cost->is_null()) {
+    if (!cost->is_number())
+      return invalid_argument(ctx + ".max_estimated_cost_usd must be a number");
+    auto micro = coord::usd_to_micro(cost->get<double>());
+    if (!micro.ok()) return micro.status().with_context(ctx + ".max_estimated_cost_usd");
+    b.max_estimated_cost_micro_usd = *micro;
+  }
+  return b;
+}
+
+Result<ChatCompletionRequest> parse_chat_request(const Json& body) {
+  if (!body.is_object()) return invalid_argument("the request body must be a JSON object");
+  ChatCompletionRequest r;
+  auto model = body.find("model");
+  if (model == body.end() || !model->is_string())
+    return invalid_argument("model is required (use \"trinity\")");
+  r.model = model->get<std::string>();
+  auto messages = body.find("messages");
+  if (messages == body.end()) return invalid_argument("messages is required");
+  TRINITY_ASSIGN_OR_RETURN(r.messages, parse_openai_messages(*messages));
+  if (auto s = body.find("stream"); s != body.end() && !s->is_null()) {
+    if (!s->is_boolean()) return invalid_argument("stream must be a boolean");
+    r.stream = s->get<bool>();
+  }
+  if (auto so = body.find("stream_options"); so != body.end() && so->is_object()) {
+    if (auto iu = so->find("include_usage"); iu != so->end() && iu->is_boolean())
+      r.include_usage = iu->get<bool>();
+  }
+  if (auto n = body.find("n"); n != body.end() && !n->is_null()) {
+    if (!n->is_number_integer() || n->get<int64_t>() != 1)
+      return invalid_argument("n must be 1 (one coordinated answer per request)");
+  }
+  TRINITY_ASSIGN_OR_RETURN(auto max_tokens, opt_positive_int(body, "max_tokens", "request", false));
+  TRINITY_ASSIGN_OR_RETURN(auto max_completion,
+                           opt_positive_int(body, "max_completion_tokens", "request", false));
+  r.overrides.max_tokens = max_completion ? max_completion : max_tokens;
+  if (auto t = body.find("temperature"); t != body.end() && !t->is_null()) {
+    if (!t->is_number()) return invalid_argument("temperature must be a number");
+    const double v = t->get<double>();
+    if (!std::isfinite(v) || v < 0 || v > 2)
+      return invalid_argument("temperature must be between 0 and 2");
+    r.overrides.temperature = v;
+  }
+  if (auto ext = body.find("trinity"); ext != body.end() && !ext->is_null()) {
+    if (!ext->is_object()) return invalid_argument("trinity must be an object");
+    if (auto b = ext->find("budgets"); b != ext->end() && !b->is_null()) {
+      TRINITY_ASSIGN_OR_RETURN(r.budgets, parse_budgets(*b, "trinity.budgets"));
+    }
+    TRINITY_ASSIGN_OR_RETURN(auto turns, opt_positive_int(*ext, "max_turns", "trinity", false));
+    if (turns) r.max_turns = static_cast<int>(std::min<int64_t>(*turns, 1000));
+  }
+  return r;
+}
+
+coord::Budgets tighten_budgets(const coord::Budgets& server, const coord::Budgets& request) {
+  coord::Budgets b;
+  b.max_wall_time_ms = min_opt(server.max_wall_time_ms, request.max_wall_time_ms);
+  b.max_provider_calls = min_opt(server.max_provider_calls, request.max_provider_calls);
+  b.max_provider_latency_ms =
+      min_opt(server.max_provider_latency_ms, request.max_provider_latency_ms);
+  b.max_verifier_revisions = min_opt(server.max_verifier_revisions, request.max_verifier_revisions);
+  b.max_estimated_cost_micro_usd =
+      min_opt(server.max_estimated_cost_micro_usd, request.max_estimated_cost_micro_usd);
+  return b;
+}
+
+OrderedJson TokenUsage::to_json() const {
+  OrderedJson u;
+  u["prompt_tokens"] = prompt_tokens;
+  u["completion_tokens"] = completion_tokens;
+  u["total_tokens"] = prompt_tokens + completion_tokens;
+  return u;
+}
+
+OrderedJson turn_json(const coord::TurnRecord& t) {
+  OrderedJson r;
+  r["turn"] = t.turn;
+  r["agent_id"] = t.agent_id;
+  r["agent_label"] = agent_label(t.agent_id);
+  r["role"] = role_name(t.role_id);
+  r["agent_margin"] = opt_json(t.agent_margin);
+  r["role_margin"] = opt_json(t.role_margin);
+  r["provider"] = t.provider;
+  r["model"] = t.model;
+  r["latency_ms"] = t.latency_ms;
+  if (!t.verdict.empty()) r["verdict"] = t.verdict;
+  return r;
+}
+
+OrderedJson trinity_extension(const coord::RunResult& r, const std::optional<std::string>& trace) {
+  OrderedJson x;
+  x["run_id"] = r.run_id;
+  x["status"] = r.ok() ? "ok" : "error";
+  x["outcome"] = r.outcome;
+  if (!r.ok()) x["reason"] = r.failure_reason;
+  x["turns"] = OrderedJson::array();
+  for (const auto& t : r.turns) x["turns"].push_back(turn_json(t));
+  x["provider_calls"] = r.usage.provider_calls;
+  x["revision_count"] = r.usage.verifier_revisions;
+  x["elapsed_ms"] = r.usage.elapsed_ms;
+  x["estimated_cost_usd"] = coord::micro_to_usd(r.usage.cost_micro_usd);
+  if (r.budget_violation) x["budget_exceeded"] = r.budget_violation->to_json();
+  x["trace"] = trace ? OrderedJson(*trace) : OrderedJson(nullptr);
+  return x;
+}
+
+OrderedJson chat_completion_json(const std::string& id, int64_t created, const std::string& answer,
+                                 const TokenUsage& usage, OrderedJson trinity) {
+  OrderedJson msg;
+  msg["role"] = "assistant";
+  msg["content"] = answer;
+  OrderedJson choice;
+  choice["index"] = 0;
+  choice["message"] = std::move(msg);
+  choice["logprobs"] = nullptr;
+  choice["finish_reason"] = "stop";
+  OrderedJson j;
+  j["id"] = id;
+  j["object"] = "chat.completion";
+  j["created"] = created;
+  j["model"] = kServedModel;
+  j["choices"] = OrderedJson::array({std::move(choice)});
+  j["usage"] = usage.to_json();
+  j["trinity"] = std::move(trinity);
+  return j;
+}
+
+OrderedJson chunk_json(const std::string& id, int64_t created, const OrderedJson* delta,
+                       const char* finish_reason) {
+  OrderedJson j;
+  j["id"] = id;
+  j["object"] = "chat.completion.chunk";
+  j["created"] = created;
+  j["model"] = kServedModel;
+  j["choices"] = OrderedJson::array();
+  if (delta) {
+    OrderedJson choice;
+    choice["index"] = 0;
+    choice["delta"] = *delta;
+    choice["logprobs"] = nullptr;
+    choice["finish_reason"] = finish_reason ? OrderedJson(finish_reason) : OrderedJson(nullptr);
+    j["choices"].push_back(std::move(choice));
+  }
+  return j;
+}
+
+std::string sse_event(const OrderedJson& j) {
+  return "data: " + j.dump(-1, ' ', false, OrderedJson::error_handler_t::replace) + "\n\n";
+}
+
+std::vector<std::string> split_deltas(const std::string& answer, size_t max_bytes) {
+  std::vector<std::string> out;
+  if (max_bytes < 8) max_bytes = 8;
+  size_t pos = 0;
+  while (pos < answer.size()) {
+    size_t end = std::min(answer.size(), pos + max_bytes);
+    if (end < answer.size()) {
+      // Prefer to cut after the last whitespace in the window.
+      size_t cut = answer.find_last_of(" \n\t", end - 1);
+      if (cut != std::string::npos && cut >= pos + max_bytes / 2) {
+        end = cut + 1;
+      } else {
+        while (end > pos + 1 && is_utf8_continuation(static_cast<unsigned char>(answer[end])))
+          --end;
+      }
+    }
+    out.push_back(answer.substr(pos, end - pos));
+    pos = end;
+  }
+  return out;
+}
+
+ApiError run_failure_error(const coord::RunResult& r) {
+  ApiError e;
+  e.message = r.status.message();
+  e.code = r.failure_reason;
+  const std::string& why = r.failure_reason;
+  if (why == "invalid_input") {
+    e.http_status = 400;
+    e.type = "invalid_request_error";
+  } else if (why == "provider_error") {
+    e.http_status = 502;
+    e.type = "upstream_error";
+  } else if (why == "cancelled") {
+    e.http_status = 503;
+    e.type = "server_error";
+  } else if (why == "budget_exceeded" || why == "max_turns_reached" ||
+             why == "verifier_before_worker_response") {
+    e.http_status = 422;
+    e.type = "coordination_error";
+  } else {
+    e.http_status = 500;
+    e.type = "server_error";
+  }
+  return e;
+}
+
+}  // namespace trinity::server

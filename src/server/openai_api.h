@@ -1,0 +1,85 @@
+// OpenAI wire format of `trinity serve`: Chat Completions requests in, completions / SSE chunks /
+// errors out, plus the `trinity` extension object (see docs/server.md).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "coord/budget.h"
+#include "coord/orchestrator.h"
+#include "core/json.h"
+#include "router/route.h"
+#include "server/pool_provider.h"
+
+namespace trinity::server {
+
+inline constexpr const char* kServedModel = "trinity";
+
+struct ChatCompletionRequest {
+  std::string model;
+  std::vector<Message> messages;
+  bool stream = false;
+  bool include_usage = false;  // stream_options.include_usage
+  ProviderOverrides overrides;
+  coord::Budgets budgets;  // from the `trinity.budgets` extension (tightens the server's)
+  std::optional<int> max_turns;
+};
+
+// An OpenAI-style error: {"error": {"message", "type", "code"}} with its HTTP status.
+struct ApiError {
+  int http_status = 400;
+  std::string type = "invalid_request_error";
+  std::string code;
+  std::string message;
+  OrderedJson body() const;
+};
+
+// OpenAI messages -> coordinator messages. `content` may be a string or an array of content
+// parts; text parts are concatenated with "\n" between them, other parts are rejected.
+// Roles: system, user, assistant; "developer" is read as system. null content (an assistant
+// message that only called tools) becomes "".
+Result<std::vector<Message>> parse_openai_messages(const Json& messages);
+
+// Parses and validates a /v1/chat/completions body (not the model name: the caller maps an
+// unknown model to 404). Errors are kInvalidArgument/kParse with the field path.
+Result<ChatCompletionRequest> parse_chat_request(const Json& body);
+// The `trinity.budgets` extension object.
+Result<coord::Budgets> parse_budgets(const Json& j, const std::string& ctx);
+
+// Per budget: the smaller of the two limits (an unset limit is unlimited), so a request can
+// only tighten the server's limits.
+coord::Budgets tighten_budgets(const coord::Budgets& server, const coord::Budgets& request);
+
+struct TokenUsage {
+  int64_t prompt_tokens = 0;
+  int64_t completion_tokens = 0;
+  OrderedJson to_json() const;
+};
+
+// One turn as shown to clients: {turn, agent_id, agent_label, role, agent_margin, role_margin,
+// provider, model, latency_ms} (+ verdict on Verifier turns).
+OrderedJson turn_json(const coord::TurnRecord& t);
+// The `trinity` extension of a finished run: {run_id, status, outcome, turns, trace, ...}.
+OrderedJson trinity_extension(const coord::RunResult& r, const std::optional<std::string>& trace);
+
+// A full (non-streaming) chat.completion object.
+OrderedJson chat_completion_json(const std::string& id, int64_t created, const std::string& answer,
+                                 const TokenUsage& usage, OrderedJson trinity);
+
+// A chat.completion.chunk. `delta` null: no choices (an extension-only or usage chunk).
+OrderedJson chunk_json(const std::string& id, int64_t created, const OrderedJson* delta,
+                       const char* finish_reason);
+
+// "data: <json>\n\n"
+std::string sse_event(const OrderedJson& j);
+
+// Splits an answer into content deltas of at most ~max_bytes, at whitespace where possible and
+// never inside a UTF-8 sequence. Concatenating the pieces gives the answer back.
+std::vector<std::string> split_deltas(const std::string& answer, size_t max_bytes = 48);
+
+// The HTTP error for a failed run (reason -> status/type/code).
+ApiError run_failure_error(const coord::RunResult& r);
+
+}  // namespace trinity::server

@@ -1,0 +1,57 @@
+#include "server/pool_provider.h"
+
+#include <algorithm>
+
+namespace trinity::server {
+
+Result<std::shared_ptr<const PoolProvider>> PoolProvider::create(coord::PoolConfig config,
+                                                                 bool allow_live,
+                                                                 const coord::EnvLookup& env,
+                                                                 coord::HttpClient* http) {
+  TRINITY_ASSIGN_OR_RETURN(auto keys, coord::resolve_api_keys(config, allow_live, env));
+  auto p = std::make_shared<PoolProvider>();
+  TRINITY_ASSIGN_OR_RETURN(p->base_, coord::AgentPool::create(config, allow_live, env, http));
+  p->keys_ = std::move(keys);
+  p->http_ = http;
+  p->rebuildable_ = true;
+  return std::shared_ptr<const PoolProvider>(std::move(p));
+}
+
+std::shared_ptr<const PoolProvider> PoolProvider::fixed(
+    std::shared_ptr<const coord::AgentPool> pool) {
+  auto p = std::make_shared<PoolProvider>();
+  p->base_ = std::move(pool);
+  return p;
+}
+
+Result<std::shared_ptr<const coord::AgentPool>> PoolProvider::pool_for(
+    const ProviderOverrides& o) const {
+  if (o.empty()) return base_;
+  if (!rebuildable_)
+    return unsupported("this server's pool does not accept per-request max_tokens/temperature");
+  std::array<std::shared_ptr<coord::Provider>, kNumAgents> providers;
+  for (int i = 0; i < kNumAgents; ++i) {
+    const auto slot = static_cast<size_t>(i);
+    coord::ProviderSpec spec = base_->config.slots[slot];
+    if (o.max_tokens) spec.max_tokens = *o.max_tokens;
+    if (o.temperature) spec.temperature = *o.temperature;
+    auto made = coord::make_provider(spec, keys_[slot], http_);
+    if (!made.ok()) return made.status().with_context("agent slot " + std::to_string(i));
+    providers[slot] = std::move(made).value();
+  }
+  auto pool =
+      coord::AgentPool::from_providers(std::move(providers), base_->config.prompts, base_->secrets);
+  // from_providers names the pool "custom"; keep the configured name.
+  auto named = std::make_shared<coord::AgentPool>(*pool);
+  named->config.name = base_->config.name;
+  return std::shared_ptr<const coord::AgentPool>(std::move(named));
+}
+
+std::vector<std::string> PoolProvider::model_ids() const {
+  std::vector<std::string> out;
+  for (const auto& spec : base_->config.slots)
+    if (std::find(out.begin(), out.end(), spec.model) == out.end()) out.push_back(spec.model);
+  return out;
+}
+
+}  // namespace trinity::server

@@ -1,0 +1,180 @@
+// `trinity eval` end to end with the model-free mock_tiny profile.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "core/file_util.h"
+#include "core/json.h"
+#include "eval/cases.h"
+#include "eval/snapshot.h"
+#include "router/mock_tiny.h"
+
+namespace trinity {
+namespace {
+
+struct CmdResult {
+  int rc = -1;
+  std::string out, err;
+};
+
+class EvalCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/eval_cli_" + std::to_string(::getpid()) + "_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    ASSERT_TRUE(make_dirs(dir_).ok());
+    // Cases whose expectations are mock_tiny's own routes.
+    auto file =
+        eval::load_cases_file(std::string(TRINITY_TEST_DATA_DIR) + "/golden/routes/cases.json");
+    ASSERT_TRUE(file.ok()) << file.status().message();
+    MockTinyRouter mock;
+    for (auto& c : file->cases) {
+      auto d = mock.route(c.messages);
+      ASSERT_TRUE(d.ok());
+      c.expected = eval::ExpectedRoute{d->agent_id, d->role_id};
+    }
+    cases_ = dir_ + "/mock_cases.json";
+    ASSERT_TRUE(write_file_atomic(cases_, eval::cases_to_text(*file)).ok());
+    file_ = std::move(file).value();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Runs `trinity eval <args>` in `cwd` (default: the temp dir).
+  CmdResult eval(const std::string& args, const std::string& cwd = "") {
+    const std::string err_path = dir_ + "/stderr.txt";
+    const std::string cmd = "cd '" + (cwd.empty() ? dir_ : cwd) +
+                            "' && '" TRINITY_BINARY "' eval --profile mock_tiny " + args + " 2>'" +
+                            err_path + "'";
+    CmdResult r;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+    const int status = ::pclose(p);
+    r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    auto e = read_file(err_path);
+    if (e.ok()) r.err = *e;
+    return r;
+  }
+
+  std::string dir_, cases_;
+  eval::CasesFile file_;
+};
+
+// mock_tiny's role margins are 1 + h/255 (>= 1): a 0.5 floor passes them all.
+const char* kFloors = " --min-agent-margin 0.5 --min-role-margin 0.5";
+
+TEST_F(EvalCli, ListCasesAndUnknownCase) {
+  CmdResult r = eval("--cases mock_cases.json --list-cases");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "g1_math\ng2_unicode\ng3_system_user\ng4_three_messages\ng5_whitespace\n"
+            "g6_minimal\n");
+  r = eval("--cases mock_cases.json --case g1_math --case nope_42");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("nope_42"), std::string::npos) << r.err;
+  r = eval("--cases missing.json");
+  EXPECT_EQ(r.rc, 2);
+  EXPECT_NE(r.err.find("missing.json"), std::string::npos) << r.err;
+}
+
+TEST_F(EvalCli, AllPassTextOutput) {
+  CmdResult r = eval("--cases mock_cases.json --verbose --show-logits --determinism-runs 3" +
+                     std::string(kFloors));
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("profile  : mock_tiny"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("snapshot : none"), std::string::npos);
+  EXPECT_NE(r.out.find("[1/6] g1_math - PASS"), std::string::npos);
+  EXPECT_NE(r.out.find("[6/6] g6_minimal - PASS"), std::string::npos);
+  EXPECT_NE(r.out.find("transcript_hash "), std::string::npos);
+  EXPECT_NE(r.out.find("agent_logits ["), std::string::npos);
+  EXPECT_NE(r.out.find("passed 6, failed 0 (of 6)"), std::string::npos);
+  EXPECT_NE(r.out.find("3 runs, all route_hashes stable"), std::string::npos);
+  EXPECT_NE(r.out.find("ALL PASSED"), std::string::npos);
+}
+
+TEST_F(EvalCli, WrongExpectationFailsAndListsTheId) {
+  eval::CasesFile f = file_;
+  f.cases[2].expected->role_id = (f.cases[2].expected->role_id + 1) % 3;
+  ASSERT_TRUE(write_file_atomic(cases_, eval::cases_to_text(f)).ok());
+  CmdResult r = eval("--cases mock_cases.json" + std::string(kFloors));
+  EXPECT_EQ(r.rc, 1) << r.out << r.err;
+  EXPECT_NE(r.out.find("[3/6] g3_system_user - FAIL"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("g3_system_user"), std::string::npos) << r.err;
+  r = eval("--cases mock_cases.json --no-assert" + std::string(kFloors));
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("[3/6] g3_system_user - REPORT ONLY"), std::string::npos) << r.out;
+  // Only the selected case runs.
+  r = eval("--cases mock_cases.json --case g1_math --json" + std::string(kFloors));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["cases"].size(), 1u);
+}
+
+TEST_F(EvalCli, SnapshotOutThenProfileFixtureResolutionAndTokenCountFailure) {
+  CmdResult r = eval(
+      "--cases mock_cases.json --snapshot-out snap.json --write-expected refreshed.json"
+      " --trace-out trace.jsonl --report report.html --json" +
+      std::string(kFloors));
+  ASSERT_EQ(r.rc, 0) << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["summary"]["passed"], 6);
+  EXPECT_EQ(j["profile"], "mock_tiny");
+  EXPECT_NE(r.err.find("wrote snapshot of 6 case(s) to snap.json"), std::string::npos) << r.err;
+
+  auto snap = eval::load_snapshot_file(dir_ + "/snap.json");
+  ASSERT_TRUE(snap.ok()) << snap.status().message();
+  EXPECT_EQ(snap->cases.size(), 6u);
+  auto refreshed = eval::load_cases_file(dir_ + "/refreshed.json");
+  ASSERT_TRUE(refreshed.ok());
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ(refreshed->cases[i].expected, file_.cases[i].expected);
+  auto trace = read_file(dir_ + "/trace.jsonl");
+  ASSERT_TRUE(trace.ok());
+  EXPECT_NE(trace->find("\"event\":\"eval_case\""), std::string::npos);
+  auto html = read_file(dir_ + "/report.html");
+  ASSERT_TRUE(html.ok());
+  EXPECT_NE(html->find("<svg class=\"bars\""), std::string::npos);
+
+  // The profile's own fixture (relative to the current directory) is picked up...
+  const std::string fixture = dir_ + "/fixtures/runtime_profiles/mock_tiny";
+  ASSERT_TRUE(make_dirs(fixture).ok());
+  eval::Snapshot changed = *snap;
+  changed.cases[1].token_count += 1;                // must fail
+  changed.cases[3].agent_logits_rounded[0] += 0.5;  // must not
+  ASSERT_TRUE(eval::write_snapshot_file(fixture + "/mock_cases_logits.json", changed).ok());
+  r = eval("--cases mock_cases.json" + std::string(kFloors));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.out.find("(profile fixture)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[2/6] g2_unicode - FAIL"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[4/6] g4_three_messages - PASS"), std::string::npos) << r.out;
+  // ...--snapshot wins over it...
+  r = eval("--cases mock_cases.json --snapshot snap.json" + std::string(kFloors));
+  EXPECT_EQ(r.rc, 0) << r.out;
+  // ...and another profile's fixture is never used.
+  std::filesystem::rename(fixture, dir_ + "/fixtures/runtime_profiles/cpu");
+  r = eval("--cases mock_cases.json" + std::string(kFloors));
+  EXPECT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("snapshot : none"), std::string::npos) << r.out;
+}
+
+TEST_F(EvalCli, ProfileDefaultFloorsApply) {
+  // Without flags the profile's reflex floors (0.24 / 1.06) are used and shown.
+  CmdResult r = eval("--cases mock_cases.json --json");
+  Json j = Json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["floors"]["agent"].get<double>(), 0.24);
+  EXPECT_DOUBLE_EQ(j["floors"]["role"].get<double>(), 1.06);
+  EXPECT_EQ(j["floors"]["source"], "profile defaults");
+  int below = 0;
+  for (const auto& c : j["cases"]) below += c["decision"]["role_margin"].get<double>() < 1.06;
+  EXPECT_EQ(j["summary"]["failed"], below);
+  EXPECT_EQ(r.rc, below ? 1 : 0);
+}
+
+}  // namespace
+}  // namespace trinity

@@ -1,0 +1,105 @@
+// `trinity export` end to end: the golden model, a SIGKILL mid-export, then --resume must finish
+// with byte-identical checkpoints; existing output without --force/--resume; --dry-run; --json.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "adapt/bundle.h"
+#include "core/file_util.h"
+#include "core/json.h"
+
+namespace trinity {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kGolden = std::string(TRINITY_TEST_DATA_DIR) + "/golden";
+
+std::string tmp(const std::string& n) {
+  const std::string d = ::testing::TempDir() + "/trinity_export_cli_" + n;
+  fs::remove_all(d);
+  return d;
+}
+
+int sh(const std::string& cmd, std::string* out = nullptr) {
+  const std::string file = ::testing::TempDir() + "/trinity_export_cli_out.txt";
+  const int rc = std::system((cmd + " >'" + file + "' 2>&1").c_str());
+  if (out) *out = read_file(file).value_or("");
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+std::string export_cmd(const std::string& out, const std::string& extra = "") {
+  return std::string("'") + TRINITY_BINARY + "' export --base '" + kGolden +
+         "/model_bf16' --vector '" + kGolden + "/router_vector.safetensors' --out '" + out + "' " +
+         extra;
+}
+
+TEST(ExportCli, KilledMidExportThenResumeFinishesIdentically) {
+  const std::string ref = tmp("ref"), cut = tmp("cut");
+  std::string log;
+  ASSERT_EQ(sh(export_cmd(ref), &log), 0) << log;
+  // Start a second export and SIGKILL it as soon as its first checkpoint is on disk.
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    const std::string c = export_cmd(cut);
+    execl("/bin/sh", "sh", "-c", ("exec " + c + " >/dev/null 2>&1").c_str(), nullptr);
+    _exit(127);
+  }
+  const std::string first = cut + "/checkpoints/0001_embedder.token_embedding.kernel.safetensors";
+  for (int i = 0; i < 20000 && !fs::exists(first); ++i)
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFSIGNALED(status)) {
+    // Killed mid-way: the manifest may exist but never claims completion.
+    auto m = read_file(cut + "/manifest.json");
+    if (m.ok()) {
+      auto j = parse_json(*m, "manifest");
+      ASSERT_TRUE(j.ok());
+      EXPECT_NE((*j)["status"], "complete");
+    }
+    EXPECT_FALSE(load_bundle(cut).ok());
+  }
+  ASSERT_NE(sh(export_cmd(cut), &log), 0) << "existing output without --resume must fail";
+  EXPECT_NE(log.find("--resume"), std::string::npos) << log;
+  ASSERT_EQ(sh(export_cmd(cut, "--resume --json"), &log), 0) << log;
+  auto j = parse_json(log, "json summary");
+  ASSERT_TRUE(j.ok()) << log;
+  EXPECT_EQ((*j)["status"], "complete");
+  ASSERT_TRUE(load_bundle(cut).ok());
+  for (const auto& e : fs::directory_iterator(ref + "/checkpoints")) {
+    const std::string name = e.path().filename().string();
+    EXPECT_EQ(read_file(e.path().string()).value_or("a"),
+              read_file(cut + "/checkpoints/" + name).value_or("b"))
+        << name;
+  }
+  EXPECT_EQ(read_file(ref + "/router_head.safetensors").value_or("a"),
+            read_file(cut + "/router_head.safetensors").value_or("b"));
+  ASSERT_EQ(
+      sh(std::string("'") + TRINITY_BINARY + "' artifact verify --artifact '" + cut + "'", &log), 0)
+      << log;
+}
+
+TEST(ExportCli, DryRunWritesNothingAndBadVectorIsClear) {
+  const std::string d = tmp("dry");
+  std::string log;
+  ASSERT_EQ(sh(export_cmd(d, "--dry-run"), &log), 0) << log;
+  EXPECT_NE(log.find("0009_language_modeling_head.output.kernel.safetensors"), std::string::npos);
+  EXPECT_FALSE(fs::exists(d));
+  const std::string bad = std::string("'") + TRINITY_BINARY + "' export --base '" + kGolden +
+                          "/model_f32' --vector '" + kGolden + "/router_head.npy' --out '" + d +
+                          "'";
+  EXPECT_EQ(sh(bad, &log), 2);
+  EXPECT_NE(log.find("router vector"), std::string::npos) << log;
+  EXPECT_FALSE(fs::exists(d));
+}
+
+}  // namespace
+}  // namespace trinity

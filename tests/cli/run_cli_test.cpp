@@ -1,0 +1,175 @@
+// `trinity run` end to end: the mock pool, a local fake OpenAI-compatible server, exit codes
+// and trace files.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "coord/fake_llm_server.h"
+#include "core/file_util.h"
+#include "core/json.h"
+#include "router/mock_tiny.h"
+
+namespace trinity {
+namespace {
+
+struct CmdResult {
+  int rc = -1;
+  std::string out, err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+CmdResult run_trinity(const std::vector<std::string>& args, const std::string& env = "") {
+  const std::string dir = ::testing::TempDir();
+  const std::string out = dir + "/run_cli_out.txt", err = dir + "/run_cli_err.txt";
+  std::string cmd = env + " " + quote(TRINITY_BINARY) + " run";
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " >" + quote(out) + " 2>" + quote(err);
+  int status = std::system(cmd.c_str());
+  CmdResult r;
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = read_file(out).ok() ? *read_file(out) : "";
+  r.err = read_file(err).ok() ? *read_file(err) : "";
+  return r;
+}
+
+// A query whose first mock_tiny route is a Worker: such runs always end with an answer.
+std::string worker_first_query() {
+  MockTinyRouter router;
+  for (int i = 0; i < 200; ++i) {
+    std::string q = "What is " + std::to_string(i) + " + 1?";
+    auto d = router.route({{"user", q}});
+    if (d.ok() && d->role_id == kRoleWorker) return q;
+  }
+  return "";
+}
+
+std::vector<Json> read_trace(const std::string& path) {
+  std::vector<Json> events;
+  auto text = read_file(path);
+  EXPECT_TRUE(text.ok());
+  if (!text.ok()) return events;
+  std::stringstream ss(*text);
+  std::string line;
+  while (std::getline(ss, line)) events.push_back(Json::parse(line));
+  return events;
+}
+
+void expect_valid_trace(const std::vector<Json>& events, const std::string& last) {
+  ASSERT_FALSE(events.empty());
+  const std::string run_id = events[0]["run_id"];
+  for (const auto& e : events) {
+    EXPECT_EQ(e["schema_version"], 1);
+    EXPECT_EQ(e["run_id"], run_id);
+    EXPECT_TRUE(e["timestamp_ms"].is_number_integer());
+  }
+  EXPECT_EQ(events[0]["event"], "route_decision");
+  EXPECT_EQ(events.back()["event"], last);
+}
+
+std::string write_pool(const std::string& base_url, int retries = 0) {
+  Json slot = {{"provider", "openai"},     {"model", "local-model"},
+               {"base_url", base_url},     {"api_key_env", "TRINITY_CLI_TEST_KEY"},
+               {"timeout_ms", 3000},       {"max_retries", retries},
+               {"price_in_per_mtok", 0.5}, {"price_out_per_mtok", 1.5}};
+  Json pool = {{"name", "local"}, {"defaults", slot}, {"slots", Json::array()}};
+  for (int i = 0; i < 7; ++i) pool["slots"].push_back(Json::object());
+  const std::string path = ::testing::TempDir() + "/run_cli_pool.json";
+  EXPECT_TRUE(write_file_atomic(path, pool.dump(2)).ok());
+  return path;
+}
+
+const char* kEnv = "TRINITY_CLI_TEST_KEY=sk-cli-secret-42424242";
+
+TEST(RunCli, MockPoolRunCompletesWithATrace) {
+  const std::string q = worker_first_query();
+  ASSERT_FALSE(q.empty());
+  const std::string trace = ::testing::TempDir() + "/run_cli_mock.jsonl";
+  auto r = run_trinity(
+      {"--profile", "mock_tiny", "--pool", "mock", "--query", q, "--trace-out", trace, "--json"});
+  ASSERT_EQ(r.rc, 0) << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_NE(j["answer"].get<std::string>().find("Worker answer"), std::string::npos);
+  EXPECT_GE(j["turns"].size(), 1u);
+  auto events = read_trace(trace);
+  expect_valid_trace(events, "run_finished");
+  // Hash content mode: the query text is not in the trace.
+  EXPECT_EQ(read_file(trace)->find(q), std::string::npos);
+
+  auto human = run_trinity({"--profile", "mock_tiny", "--query", q});
+  ASSERT_EQ(human.rc, 0) << human.err;
+  EXPECT_NE(human.out.find("turn 1  agent"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("Worker answer"), std::string::npos);
+}
+
+TEST(RunCli, LocalOpenAiCompatibleServerRun) {
+  trinity::testing::FakeLlmServer server;
+  const std::string pool = write_pool(server.base_url());
+  const std::string trace = ::testing::TempDir() + "/run_cli_live.jsonl";
+  auto r = run_trinity({"--profile", "mock_tiny", "--pool", pool, "--query", worker_first_query(),
+                        "--allow-live", "--trace-out", trace, "--trace-content", "full"},
+                       kEnv);
+  ASSERT_EQ(r.rc, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("Worker answer: 42"), std::string::npos) << r.out;
+  EXPECT_GE(server.requests().size(), 1u);
+  EXPECT_EQ(server.violations(), 0);
+  auto events = read_trace(trace);
+  expect_valid_trace(events, "run_finished");
+  const std::string text = *read_file(trace);
+  EXPECT_NE(text.find("Worker answer: 42"), std::string::npos);  // full mode
+  EXPECT_EQ(text.find("sk-cli-secret-42424242"), std::string::npos);
+  EXPECT_EQ(r.out.find("sk-cli-secret-42424242"), std::string::npos);
+  EXPECT_EQ(r.err.find("sk-cli-secret-42424242"), std::string::npos);
+}
+
+TEST(RunCli, LiveProvidersNeedAllowLiveAndKeys) {
+  trinity::testing::FakeLlmServer server;
+  const std::string pool = write_pool(server.base_url());
+  auto no_live = run_trinity({"--profile", "mock_tiny", "--pool", pool, "--query", "q"}, kEnv);
+  EXPECT_EQ(no_live.rc, 2);
+  EXPECT_NE(no_live.err.find("--allow-live"), std::string::npos) << no_live.err;
+  auto no_key =
+      run_trinity({"--profile", "mock_tiny", "--pool", pool, "--query", "q", "--allow-live"},
+                  "env -u TRINITY_CLI_TEST_KEY");
+  EXPECT_EQ(no_key.rc, 2);
+  EXPECT_NE(no_key.err.find("TRINITY_CLI_TEST_KEY"), std::string::npos) << no_key.err;
+  EXPECT_TRUE(server.requests().empty());
+}
+
+TEST(RunCli, ExitCodesForBudgetProviderAndBadInput) {
+  const std::string q = worker_first_query();
+  auto budget = run_trinity({"--profile", "mock_tiny", "--query", q, "--max-provider-calls", "0"});
+  EXPECT_EQ(budget.rc, 3) << budget.err;
+  EXPECT_NE(budget.err.find("max_provider_calls"), std::string::npos) << budget.err;
+
+  trinity::testing::FakeLlmServer server;
+  server.push({500, R"({"error":"down"})", {}, 0, ""});
+  const std::string trace = ::testing::TempDir() + "/run_cli_fail.jsonl";
+  auto provider = run_trinity({"--profile", "mock_tiny", "--pool", write_pool(server.base_url()),
+                               "--query", q, "--allow-live", "--trace-out", trace},
+                              kEnv);
+  EXPECT_EQ(provider.rc, 4) << provider.err;
+  expect_valid_trace(read_trace(trace), "run_failed");
+
+  const std::string bad = ::testing::TempDir() + "/run_cli_bad_messages.json";
+  ASSERT_TRUE(write_file_atomic(bad, R"([{"role":"robot","content":"hi"}])").ok());
+  auto bad_msgs = run_trinity({"--profile", "mock_tiny", "--messages", bad});
+  EXPECT_EQ(bad_msgs.rc, 2);
+  EXPECT_NE(bad_msgs.err.find("role must be system, user or assistant"), std::string::npos)
+      << bad_msgs.err;
+  EXPECT_EQ(run_trinity({"--profile", "mock_tiny"}).rc, 2);  // no query
+  EXPECT_EQ(run_trinity({"--profile", "mock_tiny", "--query", "q", "--trace-content", "x"}).rc, 2);
+  auto no_base = run_trinity({"--query", "q"});
+  EXPECT_EQ(no_base.rc, 2) << no_base.err;
+}
+
+}  // namespace
+}  // namespace trinity

@@ -1,0 +1,217 @@
+// `trinity serve` as a process: startup line with the real port, SIGTERM drain and exit code,
+// bearer auth from --api-key-env (the key never printed), flag errors, and the official
+// `openai` npm client (skipped when the package is not installed in .cache/npm).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A `trinity serve` child process; stdout is read for the "listening on" line, stderr goes to
+// a file.
+class ServeProcess {
+ public:
+  ServeProcess(std::vector<std::string> args, std::vector<std::string> env = {}) {
+    char tmpl[] = "/tmp/trinity_serve_cliXXXXXX";
+    dir_ = mkdtemp(tmpl);
+    err_path_ = dir_ + "/stderr.txt";
+    int out[2];
+    if (pipe(out) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      int efd = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      dup2(efd, 2);
+      close(out[0]);
+      for (const auto& e : env) putenv(const_cast<char*>(e.c_str()));
+      std::vector<char*> argv;
+      argv.push_back(const_cast<char*>(TRINITY_BINARY));
+      argv.push_back(const_cast<char*>("serve"));
+      for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(TRINITY_BINARY, argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    out_fd_ = out[0];
+  }
+  ~ServeProcess() {
+    if (pid_ > 0 && !reaped_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (out_fd_ >= 0) close(out_fd_);
+    std::filesystem::remove_all(dir_);
+  }
+  // Reads stdout until the "listening on http://host:PORT" line; returns the port or -1.
+  int wait_port(int timeout_ms = 20000) {
+    const auto t0 = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(timeout_ms)) {
+      pollfd p{out_fd_, POLLIN, 0};
+      if (poll(&p, 1, 100) > 0) {
+        char buf[512];
+        ssize_t n = read(out_fd_, buf, sizeof(buf));
+        if (n <= 0) return -1;  // exited
+        stdout_.append(buf, static_cast<size_t>(n));
+        auto at = stdout_.find("listening on http://127.0.0.1:");
+        if (at != std::string::npos) {
+          auto eol = stdout_.find(' ', at + 30);
+          if (eol != std::string::npos) return std::stoi(stdout_.substr(at + 30, eol - at - 30));
+        }
+      }
+    }
+    return -1;
+  }
+  // Sends `sig` and waits for the exit status (-1: still running after timeout).
+  int stop(int sig = SIGTERM, int timeout_ms = 15000) {
+    kill(pid_, sig);
+    return wait_exit(timeout_ms);
+  }
+  int wait_exit(int timeout_ms) {
+    const auto t0 = std::chrono::steady_clock::now();
+    while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(timeout_ms)) {
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        reaped_ = true;
+        char buf[512];
+        ssize_t n;
+        while ((n = read(out_fd_, buf, sizeof(buf))) > 0)
+          stdout_.append(buf, static_cast<size_t>(n));
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+  }
+  const std::string& out() const { return stdout_; }
+  std::string err() const { return slurp(err_path_); }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  bool reaped_ = false;
+  std::string dir_, err_path_, stdout_;
+};
+
+const char* kChat = R"({"model":"trinity","messages":[{"role":"user","content":"hello there"}]})";
+
+TEST(ServeCli, MockTinyServesAndDrainsOnSigterm) {
+  ServeProcess p({"--pool", "mock", "--profile", "mock_tiny", "--port", "0"});
+  const int port = p.wait_port();
+  ASSERT_GT(port, 0) << p.out() << p.err();
+  EXPECT_NE(p.out().find("model \"trinity\""), std::string::npos) << p.out();
+  httplib::Client c("127.0.0.1", port);
+  auto h = c.Get("/healthz");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  auto m = c.Get("/v1/models");
+  ASSERT_TRUE(m);
+  EXPECT_NE(m->body.find("\"mock-6\""), std::string::npos);
+  auto r =
+      c.Post("/v1/route", R"({"messages":[{"role":"user","content":"x"}]})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_NE(r->body.find("\"route_hash\""), std::string::npos);
+  EXPECT_EQ(p.stop(SIGTERM), 0) << p.err();
+  EXPECT_NE(p.err().find("SIGTERM received, draining"), std::string::npos) << p.err();
+  EXPECT_NE(p.err().find("stopped"), std::string::npos);
+}
+
+TEST(ServeCli, ApiKeyFromEnvironmentIsRequiredAndNeverPrinted) {
+  const std::string key = "sk-cli-secret-0123456789abcdef";
+  ServeProcess p({"--pool", "mock", "--profile", "mock_tiny", "--port", "0", "--api-key-env",
+                  "TRINITY_SERVE_CLI_KEY"},
+                 {"TRINITY_SERVE_CLI_KEY=" + key});
+  const int port = p.wait_port();
+  ASSERT_GT(port, 0) << p.out() << p.err();
+  httplib::Client c("127.0.0.1", port);
+  auto denied = c.Post("/v1/chat/completions", kChat, "application/json");
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 401);
+  EXPECT_NE(denied->body.find("invalid_api_key"), std::string::npos);
+  httplib::Headers auth = {{"Authorization", "Bearer " + key}};
+  auto models = c.Get("/v1/models", auth);
+  ASSERT_TRUE(models);
+  EXPECT_EQ(models->status, 200);
+  auto chat = c.Post("/v1/chat/completions", auth, kChat, "application/json");
+  ASSERT_TRUE(chat);
+  EXPECT_NE(chat->status, 401);
+  EXPECT_EQ(chat->body.find(key), std::string::npos);
+  EXPECT_EQ(p.stop(SIGINT), 0);
+  EXPECT_EQ(p.out().find(key), std::string::npos);
+  EXPECT_EQ(p.err().find(key), std::string::npos);
+  EXPECT_NE(p.err().find("serve: POST chat_completions"), std::string::npos) << p.err();
+}
+
+TEST(ServeCli, BadInvocationsExitWithBadInput) {
+  {
+    ServeProcess p({"--profile", "mock_tiny", "--port", "0"});  // no --pool
+    EXPECT_EQ(p.wait_exit(10000), 2);
+  }
+  {
+    ServeProcess p({"--pool", "mock", "--profile", "mock_tiny", "--api-key-env",
+                    "TRINITY_SERVE_SURELY_UNSET_VAR"});
+    EXPECT_EQ(p.wait_exit(10000), 2);
+    EXPECT_NE(p.err().find("TRINITY_SERVE_SURELY_UNSET_VAR"), std::string::npos);
+  }
+  {
+    ServeProcess p({"--pool", "mock", "--profile", "reference", "--port", "0"});  // no --base
+    EXPECT_EQ(p.wait_exit(10000), 2);
+    EXPECT_NE(p.err().find("--base"), std::string::npos) << p.err();
+  }
+  {
+    ServeProcess p({"--pool", "/nonexistent/pool.json", "--profile", "mock_tiny"});
+    EXPECT_EQ(p.wait_exit(10000), 2);
+  }
+}
+
+// The official `openai` npm package (installed by scripts/setup.sh into .cache/npm).
+TEST(ServeCli, OfficialOpenAiNodeClient) {
+  const std::string src = TRINITY_SOURCE_DIR;
+  const std::string modules = src + "/.cache/npm/node_modules";
+  if (std::system("node --version > /dev/null 2>&1") != 0)
+    GTEST_SKIP() << "node is not installed; the openai client test needs it";
+  if (!std::filesystem::exists(modules + "/openai/package.json"))
+    GTEST_SKIP() << "the openai npm package is not installed (run scripts/setup.sh, or: npm "
+                    "install --prefix "
+                 << src << "/.cache/npm openai@4)";
+  ServeProcess p({"--pool", "mock", "--profile", "mock_tiny", "--port", "0", "--quiet"});
+  const int port = p.wait_port();
+  ASSERT_GT(port, 0) << p.out() << p.err();
+  const std::string cmd = "node " + src + "/tests/node/openai_client_test.mjs http://127.0.0.1:" +
+                          std::to_string(port) + "/v1 " + modules + " 2>&1";
+  FILE* f = popen(cmd.c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  std::string output;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0) output.append(buf, n);
+  const int status = pclose(f);
+  ASSERT_TRUE(WIFEXITED(status)) << output;
+  ASSERT_NE(WEXITSTATUS(status), 77) << output;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << output;
+  EXPECT_NE(output.find("PASS"), std::string::npos) << output;
+  EXPECT_EQ(p.stop(SIGTERM), 0);
+}
+
+}  // namespace

@@ -1,0 +1,184 @@
+// Byte-exact Erlang term hashes (transcript_hash, route_hash), Elixir rounding, margins and the
+// mock_tiny router profile.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "core/file_util.h"
+#include "core/json.h"
+#include "core/sha256.h"
+#include "router/etf_hash.h"
+#include "router/mock_tiny.h"
+#include "router/route.h"
+
+namespace trinity {
+namespace {
+
+std::string hex(const std::string& bytes) {
+  return to_hex(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+}
+
+Json load_vectors() {
+  auto j = load_json_file(std::string(TRINITY_TEST_DATA_DIR) + "/golden/hash_vectors.json");
+  EXPECT_TRUE(j.ok()) << j.status().message();
+  return j.ok() ? *j : Json::array();
+}
+
+TEST(EtfHash, GoldenVectorsByteExact) {
+  Json vectors = load_vectors();
+  ASSERT_EQ(vectors.size(), 3u);
+  for (const Json& v : vectors) {
+    SCOPED_TRACE(v["id"].get<std::string>());
+    auto messages = messages_from_json(v["messages"], "vector");
+    ASSERT_TRUE(messages.ok()) << messages.status().message();
+    EXPECT_EQ(build_transcript(*messages), v["transcript"].get<std::string>());
+
+    std::string plain = etf_encode_messages(*messages);
+    EXPECT_EQ(hex(plain), v["transcript_etf_uncompressed_hex"].get<std::string>());
+    auto packed = etf_compress(plain);
+    ASSERT_TRUE(packed.ok());
+    EXPECT_EQ(hex(*packed), v["transcript_etf_hex"].get<std::string>());
+    EXPECT_EQ(*packed != plain, v["transcript_etf_compressed"].get<bool>());
+    auto th = transcript_hash(*messages);
+    ASSERT_TRUE(th.ok());
+    EXPECT_EQ(*th, v["transcript_hash"].get<std::string>());
+
+    std::vector<double> logits;
+    for (const Json& x : v["agent_logits_rounded"]) logits.push_back(x.get<double>());
+    for (const Json& x : v["role_logits_rounded"]) logits.push_back(x.get<double>());
+    ASSERT_EQ(logits.size(), 10u);
+    for (double& x : logits) x = elixir_round(x);  // idempotent on already-rounded values
+    const int agent = v["agent_id"].get<int>(), role = v["role_id"].get<int>();
+    std::string route_term = etf_encode_route(agent, role, logits.data(), logits.size());
+    EXPECT_EQ(hex(route_term), v["route_etf_uncompressed_hex"].get<std::string>());
+    auto rp = etf_compress(route_term);
+    ASSERT_TRUE(rp.ok());
+    EXPECT_EQ(hex(*rp), v["route_etf_hex"].get<std::string>());
+    auto rh = route_hash(agent, role, logits.data(), logits.size());
+    ASSERT_TRUE(rh.ok());
+    EXPECT_EQ(*rh, v["route_hash"].get<std::string>());
+  }
+}
+
+TEST(EtfHash, IssueVectors) {
+  auto th = transcript_hash({{"user", "What is 17 + 25? Answer briefly."}});
+  ASSERT_TRUE(th.ok());
+  EXPECT_EQ(*th, "05485d3e42e7b2e0c63bad13d446915173499b5a9a980faff24195c33bdbf0b3");
+  const double logits[10] = {15.854443,  9.122092,  4.819489,  0.056395,   30.22077,
+                             -23.630211, 10.418853, -7.696819, -15.208102, 4.941882};
+  auto rh = route_hash(4, 2, logits, 10);
+  ASSERT_TRUE(rh.ok());
+  EXPECT_EQ(*rh, "a6f10d75a70ca4bca93f1c3a689365f28bcc9b293e25ac9643166dc980efcefe");
+}
+
+TEST(EtfHash, EmptyListAndIntegers) {
+  EXPECT_EQ(hex(etf_encode_messages({})), "836a");
+  auto packed = etf_compress(etf_encode_messages({}));
+  ASSERT_TRUE(packed.ok());
+  EXPECT_EQ(hex(*packed), "836a");
+  const double one = 1.0;
+  // 300 does not fit SMALL_INTEGER_EXT: INTEGER_EXT 98 i32be.
+  EXPECT_EQ(hex(etf_encode_route(300, 2, &one, 1)),
+            "836c00000003620000012c61026c00000001463ff00000000000006a6a");
+}
+
+TEST(EtfHash, LongTranscriptCompresses) {
+  std::vector<Message> msgs;
+  for (int i = 0; i < 20; ++i) msgs.push_back({"user", "the same words again and again"});
+  std::string plain = etf_encode_messages(msgs);
+  auto packed = etf_compress(plain);
+  ASSERT_TRUE(packed.ok());
+  ASSERT_GT(packed->size(), 6u);
+  EXPECT_EQ(static_cast<uint8_t>((*packed)[0]), 131);
+  EXPECT_EQ(static_cast<uint8_t>((*packed)[1]), 80);
+  EXPECT_LT(packed->size(), plain.size());
+}
+
+TEST(ElixirRound, TiesAwayFromZeroOnExactValue) {
+  // 1/128 = 0.0078125 exactly: a true tie at 6 decimals, rounds away from zero.
+  EXPECT_EQ(elixir_round(0.0078125), 0.007813);
+  EXPECT_EQ(elixir_round(-0.0078125), -0.007813);
+  // 2.675 is stored as 2.67499999999999982236431605997495353221893310546875.
+  EXPECT_EQ(elixir_round(2.675, 2), 2.67);
+  EXPECT_EQ(elixir_round(9.9999999), 10.0);
+  EXPECT_EQ(elixir_round(15.8544431234), 15.854443);
+  EXPECT_EQ(elixir_round(-23.6302109), -23.630211);
+  EXPECT_EQ(elixir_round(0.0), 0.0);
+  // f32 logits widened to f64, as the router hashes them.
+  EXPECT_EQ(elixir_round(static_cast<double>(30.22077f)), 30.22077);
+}
+
+TEST(Margins, ArgmaxFirstOnTiesAndF64Margin) {
+  const float a[4] = {1.0f, 3.0f, 3.0f, 2.0f};
+  EXPECT_EQ(argmax_first(a, 4), 1);
+  EXPECT_EQ(top_margin(a, 4), 0.0);
+  const float b[3] = {0.1f, 0.3f, -1.0f};
+  EXPECT_EQ(top_margin(b, 3), static_cast<double>(0.3f) - static_cast<double>(0.1f));
+}
+
+TEST(Transcript, RoleColonContentJoinedByNewline) {
+  EXPECT_EQ(build_transcript({{"system", "S"}, {"user", "a\nb"}, {"assistant", ""}}),
+            "system: S\nuser: a\nb\nassistant: ");
+}
+
+TEST(Messages, ParseErrorsAreClear) {
+  auto bad_role = messages_from_json(Json::parse(R"([{"role":"tool","content":"x"}])"), "m.json");
+  ASSERT_FALSE(bad_role.ok());
+  EXPECT_NE(bad_role.status().message().find("m.json: messages[0]: role must be"),
+            std::string::npos);
+  auto bad_content = messages_from_json(Json::parse(R"([{"role":"user","content":3}])"), "m");
+  ASSERT_FALSE(bad_content.ok());
+  EXPECT_NE(bad_content.status().message().find("'content' must be a string"), std::string::npos);
+  EXPECT_FALSE(messages_from_json(Json::parse(R"({"role":"user"})"), "m").ok());
+  EXPECT_FALSE(messages_from_json(Json::parse(R"([])"), "m").ok());
+  EXPECT_FALSE(
+      messages_from_json(Json::parse(R"([{"role":"user","content":"x","n":1}])"), "m").ok());
+  EXPECT_TRUE(messages_from_json(Json::parse(R"([{"content":"x","role":"user"}])"), "m").ok());
+}
+
+TEST(MockTiny, FollowsTheDigestRule) {
+  MockTinyRouter router;
+  std::vector<Message> msgs = {{"user", "What is 17 + 25? Answer briefly."}};
+  auto d = router.route(msgs);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  // transcript_hash 05485d3e...: h0 = 0x05, h1 = 0x48, h2 = 0x5d.
+  EXPECT_EQ(d->transcript_hash, "05485d3e42e7b2e0c63bad13d446915173499b5a9a980faff24195c33bdbf0b3");
+  EXPECT_EQ(d->agent_id, 0x05 % 7);
+  EXPECT_EQ(d->role_id, 0x48 % 3);
+  const float hot = 1.0f + 0x5d / 255.0f;
+  for (int i = 0; i < kNumAgents; ++i)
+    EXPECT_EQ(d->agent_logits[static_cast<size_t>(i)], i == d->agent_id ? hot : 0.0f);
+  for (int i = 0; i < kNumRoles; ++i)
+    EXPECT_EQ(d->role_logits[static_cast<size_t>(i)], i == d->role_id ? hot : 0.0f);
+  EXPECT_DOUBLE_EQ(*d->agent_margin, static_cast<double>(hot));
+  EXPECT_DOUBLE_EQ(*d->role_margin, static_cast<double>(hot));
+  EXPECT_EQ(d->token_count, 8);  // "user:" "What" "is" "17" "+" "25?" "Answer" "briefly."
+  auto rounded = d->rounded_logits();
+  auto rh = route_hash(d->agent_id, d->role_id, rounded.data(), rounded.size());
+  ASSERT_TRUE(rh.ok());
+  EXPECT_EQ(d->route_hash, *rh);
+  EXPECT_FALSE(router.route({}).ok());
+}
+
+TEST(MockTiny, ConcurrentRoutesAgree) {
+  MockTinyRouter router;
+  std::vector<Message> msgs = {{"user", "hello"}, {"assistant", "Worker answer: hi"}};
+  auto expected = router.route(msgs);
+  ASSERT_TRUE(expected.ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 200; ++i) {
+        auto d = router.route(msgs);
+        if (!d.ok() || d->route_hash != expected->route_hash) ++mismatches;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
+}
+
+}  // namespace
+}  // namespace trinity

@@ -34,10 +34,16 @@ fi
 
 echo
 echo "== prompt eval: evals/router_cases.json (profile $PROFILE)"
+# The shipped expectations and snapshots (fixtures/runtime_profiles/<profile>/) were made with
+# this tiny synthetic artifact. Its router head is random, so its margins carry no confidence:
+# the floors are set to 0 here (a trained router uses the profile floors 0.24 / 1.06). Other
+# presets have no shipped expectations: their eval reports without asserting.
+EVAL_FLAGS=(--min-agent-margin 0 --min-role-margin 0)
+[ "$PRESET" = tiny ] || EVAL_FLAGS=(--no-assert)
 eval_rc=0
 "$BIN" eval --base "$MODEL" --artifact "$BUNDLE" --cases evals/router_cases.json \
-  --profile "$PROFILE" --report "$OUT/eval_report.html" --trace-out "$OUT/eval_trace.jsonl" \
-  || eval_rc=$?
+  --profile "$PROFILE" "${EVAL_FLAGS[@]}" --report "$OUT/eval_report.html" \
+  --trace-out "$OUT/eval_trace.jsonl" || eval_rc=$?
 
 echo
 QUERY='What is 17 + 25? Answer briefly.'

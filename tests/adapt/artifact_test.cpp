@@ -3,6 +3,7 @@
 // file, bearer token, offline verification.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -76,7 +77,8 @@ void serve_pin(HfServer& s, const std::string& ckpt_bytes) {
 }
 
 std::string fresh(const std::string& n) {
-  const std::string d = ::testing::TempDir() + "/trinity_fetch_" + n;
+  const std::string d =
+      ::testing::TempDir() + "/trinity_fetch_" + std::to_string(::getpid()) + "_" + n;
   fs::remove_all(d);
   return d;
 }

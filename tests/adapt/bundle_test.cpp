@@ -1,6 +1,7 @@
 // Export -> bundle -> load/verify/apply on the golden model, manifest round trip and the
 // required keys, and the failure modes (corrupted checkpoint, missing head, wrong status...).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -18,7 +19,8 @@ namespace fs = std::filesystem;
 const std::string kGolden = std::string(TRINITY_TEST_DATA_DIR) + "/golden";
 
 std::string fresh_dir(const std::string& name) {
-  const std::string d = ::testing::TempDir() + "/trinity_bundle_" + name;
+  const std::string d =
+      ::testing::TempDir() + "/trinity_bundle_" + std::to_string(::getpid()) + "_" + name;
   fs::remove_all(d);
   return d;
 }
@@ -270,7 +272,7 @@ TEST(Export, Bf16BundleStoresBf16) {
 
 TEST(Export, WrongLengthVectorFailsBeforeWriting) {
   const std::string d = fresh_dir("badvec");
-  const std::string v = ::testing::TempDir() + "/bad_vector.npy";
+  const std::string v = ::testing::TempDir() + "/bad_vector_" + std::to_string(::getpid()) + ".npy";
   std::vector<float> x(600, 0.0f);
   ASSERT_TRUE(write_npy_f32(v, x.data(), {600}).ok());
   ExportOptions o = golden_export(d);

@@ -1,6 +1,7 @@
 // SVF adaptation against the float64 goldens in tests/data/golden/adapted (see its README):
 // tensors 2-8 in full, the embedding and the LM head through 512 rows and every row norm.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -146,7 +147,8 @@ TEST(RouterVector, NpyAndSafetensorsAgreeAndSplit) {
 }
 
 TEST(RouterVector, WrongLengthIsAClearError) {
-  const std::string p = ::testing::TempDir() + "/short_vector.npy";
+  const std::string p =
+      ::testing::TempDir() + "/short_vector_" + std::to_string(::getpid()) + ".npy";
   std::vector<float> v(591, 0.5f);
   ASSERT_TRUE(write_npy_f32(p, v.data(), {591}).ok());
   auto r = load_router_vector(p, 272, 32);

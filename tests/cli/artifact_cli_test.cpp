@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -17,17 +18,24 @@ namespace trinity {
 namespace {
 
 namespace fs = std::filesystem;
+
+std::string slurp(const std::string& p) {
+  auto r = read_file(p);
+  return r.ok() ? *r : std::string("<missing " + p + ">");
+}
 const std::string kGolden = std::string(TRINITY_TEST_DATA_DIR) + "/golden";
 
 int sh(const std::string& cmd, std::string* out) {
-  const std::string file = ::testing::TempDir() + "/trinity_artifact_cli_out.txt";
+  const std::string file =
+      ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_trinity_artifact_cli_out.txt";
   const int rc = std::system((cmd + " >'" + file + "' 2>&1").c_str());
-  *out = read_file(file).value_or("");
+  *out = slurp(file);
   return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
 TEST(ArtifactCli, ExportPinServeFetchVerify) {
-  const std::string root = ::testing::TempDir() + "/trinity_artifact_cli";
+  const std::string root =
+      ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_trinity_artifact_cli";
   fs::remove_all(root);
   const std::string bundle = root + "/bundle", dest = root + "/dest";
   const std::string bin = std::string("'") + TRINITY_BINARY + "'";

@@ -1,7 +1,12 @@
+// GCC 12 reports a false -Wrestrict in inlined std::string concatenation (GCC bug 105329).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wrestrict"
+#endif
 // `trinity run` end to end: the mock pool, a local fake OpenAI-compatible server, exit codes
 // and trace files.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -22,14 +27,21 @@ struct CmdResult {
 
 std::string quote(const std::string& s) {
   std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : s) {
+    if (c == '\'') {
+      q.append("'\\''");
+    } else {
+      q.push_back(c);
+    }
+  }
   return q + "'";
 }
 
 CmdResult run_trinity(const std::vector<std::string>& args, const std::string& env = "") {
   const std::string dir = ::testing::TempDir();
   const std::string out = dir + "/run_cli_out.txt", err = dir + "/run_cli_err.txt";
-  std::string cmd = env + " " + quote(TRINITY_BINARY) + " run";
+  std::string cmd = env;  // appended piecewise: GCC 12 -Wrestrict false positive on a + " " + b
+  cmd.append(" ").append(quote(TRINITY_BINARY)).append(" run");
   for (const auto& a : args) cmd += " " + quote(a);
   cmd += " >" + quote(out) + " 2>" + quote(err);
   int status = std::system(cmd.c_str());
@@ -81,7 +93,8 @@ std::string write_pool(const std::string& base_url, int retries = 0) {
                {"price_in_per_mtok", 0.5}, {"price_out_per_mtok", 1.5}};
   Json pool = {{"name", "local"}, {"defaults", slot}, {"slots", Json::array()}};
   for (int i = 0; i < 7; ++i) pool["slots"].push_back(Json::object());
-  const std::string path = ::testing::TempDir() + "/run_cli_pool.json";
+  const std::string path =
+      ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_run_cli_pool.json";
   EXPECT_TRUE(write_file_atomic(path, pool.dump(2)).ok());
   return path;
 }
@@ -91,7 +104,8 @@ const char* kEnv = "TRINITY_CLI_TEST_KEY=sk-cli-secret-42424242";
 TEST(RunCli, MockPoolRunCompletesWithATrace) {
   const std::string q = worker_first_query();
   ASSERT_FALSE(q.empty());
-  const std::string trace = ::testing::TempDir() + "/run_cli_mock.jsonl";
+  const std::string trace =
+      ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_run_cli_mock.jsonl";
   auto r = run_trinity(
       {"--profile", "mock_tiny", "--pool", "mock", "--query", q, "--trace-out", trace, "--json"});
   ASSERT_EQ(r.rc, 0) << r.err;
@@ -113,7 +127,8 @@ TEST(RunCli, MockPoolRunCompletesWithATrace) {
 TEST(RunCli, LocalOpenAiCompatibleServerRun) {
   trinity::testing::FakeLlmServer server;
   const std::string pool = write_pool(server.base_url());
-  const std::string trace = ::testing::TempDir() + "/run_cli_live.jsonl";
+  const std::string trace =
+      ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_run_cli_live.jsonl";
   auto r = run_trinity({"--profile", "mock_tiny", "--pool", pool, "--query", worker_first_query(),
                         "--allow-live", "--trace-out", trace, "--trace-content", "full"},
                        kEnv);
@@ -152,14 +167,16 @@ TEST(RunCli, ExitCodesForBudgetProviderAndBadInput) {
 
   trinity::testing::FakeLlmServer server;
   server.push({500, R"({"error":"down"})", {}, 0, ""});
-  const std::string trace = ::testing::TempDir() + "/run_cli_fail.jsonl";
+  const std::string trace =
+      ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_run_cli_fail.jsonl";
   auto provider = run_trinity({"--profile", "mock_tiny", "--pool", write_pool(server.base_url()),
                                "--query", q, "--allow-live", "--trace-out", trace},
                               kEnv);
   EXPECT_EQ(provider.rc, 4) << provider.err;
   expect_valid_trace(read_trace(trace), "run_failed");
 
-  const std::string bad = ::testing::TempDir() + "/run_cli_bad_messages.json";
+  const std::string bad =
+      ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_run_cli_bad_messages.json";
   ASSERT_TRUE(write_file_atomic(bad, R"([{"role":"robot","content":"hi"}])").ok());
   auto bad_msgs = run_trinity({"--profile", "mock_tiny", "--messages", bad});
   EXPECT_EQ(bad_msgs.rc, 2);

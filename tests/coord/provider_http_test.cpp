@@ -214,7 +214,8 @@ TEST_F(HttpProviderTest, RetryAfterBeyondTheWallBudgetGivesUpWithoutWaiting) {
 }
 
 TEST_F(HttpProviderTest, SecretsNeverReachTheTraceOrErrors) {
-  const std::string trace_path = ::testing::TempDir() + "/secret_trace.jsonl";
+  const std::string trace_path =
+      ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_secret_trace.jsonl";
   auto writer = JsonlTraceWriter::open(trace_path, ContentMode::kFull);
   ASSERT_TRUE(writer.ok());
   // Replies echo the key, the header secret and a bearer token.

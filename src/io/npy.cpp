@@ -168,50 +168,65 @@ Result<NpyArray> read_npy(const std::string& path) {
   return parse_npy(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path);
 }
 
+namespace {
+
+bool is_integer(DType t) {
+  return t == DType::kI64 || t == DType::kI32 || t == DType::kU8;
+}
+
+// Element at p of an integer dtype.
+int64_t integer_at(const uint8_t* p, DType t) {
+  switch (t) {
+    case DType::kI64: {
+      int64_t v;
+      std::memcpy(&v, p, 8);
+      return v;
+    }
+    case DType::kI32: {
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    case DType::kU8:
+      return *p;
+    default:
+      TRINITY_CHECK(false, "integer_at on a float dtype");
+  }
+}
+
+// Element at p of a floating dtype, widened to f64.
+double float_at(const uint8_t* p, DType t) {
+  uint16_t h;
+  switch (t) {
+    case DType::kF32: {
+      float v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    case DType::kF64: {
+      double v;
+      std::memcpy(&v, p, 8);
+      return v;
+    }
+    case DType::kF16:
+      std::memcpy(&h, p, 2);
+      return f16_to_f32(h);
+    case DType::kBF16:
+      std::memcpy(&h, p, 2);
+      return bf16_to_f32(h);
+    default:
+      TRINITY_CHECK(false, "float_at on an integer dtype");
+  }
+}
+
+}  // namespace
+
 std::vector<double> NpyArray::to_f64() const {
-  const size_t n = static_cast<size_t>(numel());
+  const size_t n = static_cast<size_t>(numel()), es = dtype_size(dtype);
   std::vector<double> out(n);
   for (size_t i = 0; i < n; ++i) {
-    const uint8_t* p = data.data() + i * dtype_size(dtype);
-    switch (dtype) {
-      case DType::kF32: {
-        float v;
-        std::memcpy(&v, p, 4);
-        out[i] = v;
-        break;
-      }
-      case DType::kF64: {
-        std::memcpy(&out[i], p, 8);
-        break;
-      }
-      case DType::kF16: {
-        uint16_t h;
-        std::memcpy(&h, p, 2);
-        out[i] = f16_to_f32(h);
-        break;
-      }
-      case DType::kBF16: {
-        uint16_t h;
-        std::memcpy(&h, p, 2);
-        out[i] = bf16_to_f32(h);
-        break;
-      }
-      case DType::kI64: {
-        int64_t v;
-        std::memcpy(&v, p, 8);
-        out[i] = static_cast<double>(v);
-        break;
-      }
-      case DType::kI32: {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        out[i] = v;
-        break;
-      }
-      case DType::kU8:
-        out[i] = *p;
-        break;
-    }
+    const uint8_t* p = data.data() + i * es;
+    out[i] = is_integer(dtype) ? static_cast<double>(integer_at(p, dtype)) : float_at(p, dtype);
   }
   return out;
 }
@@ -222,27 +237,10 @@ std::vector<float> NpyArray::to_f32() const {
 }
 
 std::vector<int64_t> NpyArray::to_i64() const {
-  const size_t n = static_cast<size_t>(numel());
+  TRINITY_CHECK(is_integer(dtype), "to_i64 on a float .npy array");
+  const size_t n = static_cast<size_t>(numel()), es = dtype_size(dtype);
   std::vector<int64_t> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint8_t* p = data.data() + i * dtype_size(dtype);
-    switch (dtype) {
-      case DType::kI64:
-        std::memcpy(&out[i], p, 8);
-        break;
-      case DType::kI32: {
-        int32_t v;
-        std::memcpy(&v, p, 4);
-        out[i] = v;
-        break;
-      }
-      case DType::kU8:
-        out[i] = *p;
-        break;
-      default:
-        TRINITY_CHECK(false, "to_i64 on a float .npy array");
-    }
-  }
+  for (size_t i = 0; i < n; ++i) out[i] = integer_at(data.data() + i * es, dtype);
   return out;
 }
 

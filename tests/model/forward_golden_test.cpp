@@ -9,6 +9,7 @@
 
 #include "core/json.h"
 #include "io/npy.h"
+#include "model/cpu_test_util.h"
 #include "model/forward.h"
 
 namespace trinity {
@@ -16,19 +17,7 @@ namespace {
 
 const std::string kGolden = std::string(TRINITY_TEST_DATA_DIR) + "/golden";
 
-double max_row_rel_l2(const std::vector<float>& got, const std::vector<float>& want, int64_t D) {
-  double worst = 0.0;
-  for (size_t r = 0; r * D < want.size(); ++r) {
-    double num = 0.0, den = 0.0;
-    for (int64_t i = 0; i < D; ++i) {
-      double d = static_cast<double>(got[r * D + i]) - want[r * D + i];
-      num += d * d;
-      den += static_cast<double>(want[r * D + i]) * want[r * D + i];
-    }
-    worst = std::max(worst, std::sqrt(num / den));
-  }
-  return worst;
-}
+using testing_cpu::max_row_rel_l2;
 
 class ForwardGolden : public ::testing::TestWithParam<std::string> {};
 
@@ -47,7 +36,9 @@ TEST_P(ForwardGolden, MatchesFloat64Reference) {
     ASSERT_EQ(want->shape, (std::vector<int64_t>{static_cast<int64_t>(ids.size()), D}));
     std::vector<float> got(ids.size() * D);
     ASSERT_TRUE(forward_reference(**w, ids, got.data()).ok());
-    EXPECT_LE(max_row_rel_l2(got, want->to_f32(), D), 1e-5) << it.key();
+    const std::vector<float> ref = want->to_f32();
+    EXPECT_LE(max_row_rel_l2(got.data(), ref.data(), static_cast<int64_t>(ids.size()), D), 1e-5)
+        << it.key();
     ++cases;
   }
   EXPECT_EQ(cases, 7);

@@ -5,6 +5,8 @@
 #include "cli_common.h"
 #include "model/engine_cpu_bench.h"
 #include "model/profiles.h"
+#include "ops/cpu/matmul.h"
+#include "ops/cpu/parallel.h"
 
 namespace trinity::cli {
 
@@ -57,6 +59,18 @@ int run(const Options& o) {
   auto r = run_route_bench(**engine, bo);
   if (!r.ok()) return report_error(cmd, r.status());
   (*r)["adaptation"] = m->source;
+  (*r)["threads"] = o.src.threads > 0 ? o.src.threads : cpu::hardware_threads();
+  if ((*r)["backend_label"].get<std::string>().rfind("cpu:", 0) == 0) {
+    // The roofline: what oneDNN's GEMM reaches on this machine, in this run.
+    OrderedJson machine = OrderedJson::object();
+    for (DType dt : {DType::kBF16, DType::kF32}) {
+      auto g = cpu::measure_gemm_gflops(dt, (*r)["threads"].get<int>());
+      if (!g.ok()) return report_error(cmd, g.status());
+      machine[std::string(dt == DType::kBF16 ? "bf16" : "f32") + "_gemm_gflops_per_s"] = *g;
+    }
+    machine["gemm_impl"] = cpu::probe_bf16_matmul_impl();
+    (*r)["machine"] = machine;
+  }
   if (o.json) {
     std::printf("%s\n", r->dump(2).c_str());
     return kExitOk;
@@ -65,11 +79,18 @@ int run(const Options& o) {
               (*r)["profile"].get<std::string>().c_str(),
               (*r)["backend_label"].get<std::string>().c_str(), (*r)["threads"].dump().c_str(),
               m->source.c_str());
+  if (r->contains("machine"))
+    std::printf("  machine: oneDNN GEMM %.1f GFLOP/s bf16, %.1f GFLOP/s f32 (%s)\n",
+                (*r)["machine"].value("bf16_gemm_gflops_per_s", 0.0),
+                (*r)["machine"].value("f32_gemm_gflops_per_s", 0.0),
+                (*r)["machine"].value("gemm_impl", std::string("?")).c_str());
   for (const auto& c : (*r)["cases"]) {
-    std::printf("  %-24s median %9.2f ms  %10.1f tok/s  %8.1f GFLOP/s  peak RSS %.0f MiB\n",
-                c.value("name", std::string("?")).c_str(), c.value("median_ms", 0.0),
-                c.value("tokens_per_s", 0.0), c.value("gflops_per_s", 0.0),
-                c.value("peak_rss_mb", 0.0));
+    std::printf(
+        "  %-12s %6lld tok  median %9.2f ms  %9.1f tok/s  %6.1f GFLOP/s (GEMM %6.1f)  "
+        "peak RSS %.0f MiB\n",
+        c.value("name", std::string("?")).c_str(), static_cast<long long>(c.value("tokens", 0)),
+        c.value("median_ms", 0.0), c.value("tokens_per_s", 0.0), c.value("gflops_per_s", 0.0),
+        c.value("gemm_gflops_per_s", 0.0), c.value("peak_rss_mb", 0.0));
   }
   return kExitOk;
 }

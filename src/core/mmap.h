@@ -28,4 +28,10 @@ class MappedFile {
   size_t size_ = 0;
 };
 
+// Tells the kernel the pages fully inside [p, p + n) of a read-only file mapping are not needed
+// now: they leave the resident set and are read back from the page cache if touched again.
+// Used after a matrix has been repacked, so the original bytes stop counting twice. A no-op for
+// memory that is not a file mapping of ours (callers only pass mmap'ed views).
+void release_mapped_pages(const void* p, size_t n);
+
 }  // namespace trinity

@@ -7,6 +7,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/status.h"
@@ -16,8 +17,8 @@
 namespace trinity {
 
 struct EngineOptions {
-  int threads = 0;                // <= 0: all cores
-  int64_t prefix_cache_mb = 256;  // KV prefix cache budget (engines that have one)
+  int threads = 0;                 // <= 0: all cores
+  int64_t prefix_cache_mb = 1024;  // KV prefix cache budget (engines that have one)
 };
 
 class ForwardEngine {
@@ -41,6 +42,12 @@ class ForwardEngine {
   virtual PrefixCacheStats prefix_cache_stats() const { return {}; }
   // Drops every cached prefix (e.g. to measure cold latency).
   virtual void clear_prefix_cache() {}
+
+  // Wall time spent per stage of the forward (gemm, attention, norms, ...) since the last
+  // reset, in a fixed order; empty for engines that do not measure it. A profile of where a
+  // route's time goes, cheap enough to stay on (a clock read per stage per layer).
+  virtual std::vector<std::pair<std::string, double>> stage_ms() const { return {}; }
+  virtual void reset_stage_ms() {}
 
   const Qwen3Weights& weights() const { return *weights_; }
 

@@ -4,6 +4,7 @@
 #include "model/engine_cpu.h"
 
 #include <algorithm>
+#include <chrono>
 #include <mutex>
 
 #include "model/forward.h"
@@ -18,6 +19,8 @@ namespace {
 // Rows per pass: bounds the activation memory for long inputs (the KV state carries the
 // earlier rows), while keeping the GEMMs large enough to run at full speed.
 constexpr int64_t kPassRows = 1024;
+// KV positions reserved past a single transcript for the turns that extend it.
+constexpr int64_t kTurnHeadroom = 256;
 
 class CpuEngine final : public ForwardEngine {
  public:
@@ -56,6 +59,7 @@ class CpuEngine final : public ForwardEngine {
       TRINITY_RETURN_IF_ERROR(check_token_ids(weights_->config, seqs[s]));
     }
     std::lock_guard<std::mutex> lk(mu_);
+    auto t0 = std::chrono::steady_clock::now();
     std::vector<std::unique_ptr<KvState>> states(seqs.size());
     std::vector<Job> jobs;
     for (size_t s = 0; s < seqs.size(); ++s) {
@@ -63,16 +67,38 @@ class CpuEngine final : public ForwardEngine {
       states[s] = cache_.acquire(ids);
       if (!states[s]) states[s] = model_->new_kv();
       cache_.note_computed(static_cast<int64_t>(ids.size()) - states[s]->len());
+      // A single transcript is a conversation turn: the next turn extends it, so leave room
+      // for it to be appended in place. Batches (evals) get exactly what they need.
+      const int64_t n = static_cast<int64_t>(ids.size());
+      states[s]->reserve(n, seqs.size() == 1 ? std::max<int64_t>(kTurnHeadroom, n / 4) : 0);
       jobs.push_back({ids, states[s].get(), CpuSegment::Want::kLast, out + s * D});
     }
+    auto t1 = std::chrono::steady_clock::now();
     TRINITY_RETURN_IF_ERROR(run_jobs(jobs));
+    auto t2 = std::chrono::steady_clock::now();
     for (size_t s = 0; s < seqs.size(); ++s) cache_.insert(jobs[s].ids, std::move(states[s]));
+    cache_ms_ +=
+        std::chrono::duration<double, std::milli>(t1 - t0 + (std::chrono::steady_clock::now() - t2))
+            .count();
     return ok_status();
   }
 
   PrefixCacheStats prefix_cache_stats() const override {
     std::lock_guard<std::mutex> lk(mu_);
     return cache_.stats();
+  }
+  std::vector<std::pair<std::string, double>> stage_ms() const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    std::vector<std::pair<std::string, double>> out;
+    for (int s = 0; s < CpuModel::kNumStages; ++s)
+      out.emplace_back(CpuModel::stage_name(s), model_->stage_ms(s));
+    out.emplace_back("kv_cache", cache_ms_);  // prefix lookup, KV growth and copies
+    return out;
+  }
+  void reset_stage_ms() override {
+    std::lock_guard<std::mutex> lk(mu_);
+    model_->reset_stage_ms();
+    cache_ms_ = 0.0;
   }
   void clear_prefix_cache() override {
     std::lock_guard<std::mutex> lk(mu_);
@@ -136,6 +162,7 @@ class CpuEngine final : public ForwardEngine {
   mutable std::mutex mu_;
   PrefixCache cache_;
   std::string profile_;
+  double cache_ms_ = 0.0;
 };
 
 }  // namespace

@@ -24,9 +24,14 @@ struct RouteBenchOptions {
 // FLOPs of one prefill of n tokens (GEMMs + causal attention; no lm_head).
 double prefill_flops(const Qwen3Config& c, int64_t n);
 
+// FLOPs of the GEMMs of one route over n tokens (the last layer's o_proj and MLP run for the
+// routed row only).
+double route_gemm_flops(const Qwen3Config& c, int64_t n);
+
 // Runs the cases cold (prefix cache cleared before each timed call, except where the case is
 // about the cache) and returns JSON: {profile, backend_label, threads, model, cases: [{name,
-// tokens, median_ms, min_ms, tokens_per_s, gflops_per_s, peak_rss_mb}], prefix_cache}.
+// tokens, median_ms, min_ms, first_ms, tokens_per_s, gflops_per_s, peak_rss_mb, stages_ms,
+// gemm_gflops_per_s}], prefix_cache}.
 Result<OrderedJson> run_route_bench(ForwardEngine& engine, const RouteBenchOptions& opt);
 
 // Peak resident set size of this process so far, MiB.

@@ -25,8 +25,8 @@ class ReferenceEngine final : public ForwardEngine {
     for (size_t s = 0; s < seqs.size(); ++s) {
       const int64_t n = static_cast<int64_t>(seqs[s].size());
       if (rows[s] < 0 || rows[s] >= n)
-        return invalid_argument("requested row " + std::to_string(rows[s]) +
-                                " of a sequence of " + std::to_string(n) + " tokens");
+        return invalid_argument("requested row " + std::to_string(rows[s]) + " of a sequence of " +
+                                std::to_string(n) + " tokens");
       all.assign(static_cast<size_t>(n * D), 0.0f);
       TRINITY_RETURN_IF_ERROR(forward_reference(*weights_, seqs[s], all.data()));
       std::copy(all.begin() + rows[s] * D, all.begin() + (rows[s] + 1) * D, out + s * D);

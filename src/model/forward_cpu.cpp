@@ -2,8 +2,10 @@
 #include "model/forward_cpu.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
+#include "core/mmap.h"
 #include "model/forward.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/parallel.h"
@@ -22,7 +24,30 @@ std::vector<float> vector_f32(const Weight& w) {
   return v;
 }
 
+// Adds the time since the previous mark to a stage.
+class StageClock {
+ public:
+  explicit StageClock(std::array<double, CpuModel::kNumStages>& acc)
+      : acc_(acc), t_(std::chrono::steady_clock::now()) {}
+  void mark(CpuModel::Stage s) {
+    const auto now = std::chrono::steady_clock::now();
+    acc_[static_cast<size_t>(s)] += std::chrono::duration<double, std::milli>(now - t_).count();
+    t_ = now;
+  }
+
+ private:
+  std::array<double, CpuModel::kNumStages>& acc_;
+  std::chrono::steady_clock::time_point t_;
+};
+
 }  // namespace
+
+const char* CpuModel::stage_name(int stage) {
+  static const char* const kNames[kNumStages] = {"embed",    "norm",      "gemm_qkv",
+                                                 "rope_kv",  "attention", "gemm_o",
+                                                 "gemm_mlp", "silu_mul",  "residual"};
+  return stage >= 0 && stage < kNumStages ? kNames[stage] : "?";
+}
 
 Result<std::unique_ptr<CpuModel>> CpuModel::create(std::shared_ptr<const Qwen3Weights> w,
                                                    int threads, CpuPrecision precision) {
@@ -47,6 +72,12 @@ Result<std::unique_ptr<CpuModel>> CpuModel::create(std::shared_ptr<const Qwen3We
     out.post_norm = vector_f32(L.post_norm);
     out.q_norm = vector_f32(L.q_norm);
     out.k_norm = vector_f32(L.k_norm);
+    // The packed copies are what the forward reads from now on: drop the checkpoint's pages of
+    // these matrices from the resident set (else the 0.6B model counts its 0.9 GB twice).
+    for (const Weight* wt :
+         {&L.q_proj, &L.k_proj, &L.v_proj, &L.o_proj, &L.gate_proj, &L.up_proj, &L.down_proj})
+      if (!wt->owner)
+        release_mapped_pages(wt->data, static_cast<size_t>(wt->numel()) * dtype_size(wt->dtype));
     m->layers_.push_back(std::move(out));
   }
   m->final_norm_ = vector_f32(w->final_norm);
@@ -70,7 +101,7 @@ std::unique_ptr<KvState> CpuModel::new_kv() const {
 
 Status CpuModel::gemm(cpu::PackedMatmul& mm, const void* src, int64_t m, float* dst, int64_t ldd) {
   if (act_ == DType::kF32)
-    return mm.run_split(static_cast<const float*>(src), m, dst, ldd, threads_);
+    return mm.run_split(static_cast<const float*>(src), m, dst, ldd, threads_, split_);
   return mm.run(src, m, dst, ldd, threads_);
 }
 
@@ -97,6 +128,7 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
     max_pos = std::max(max_pos, s.pos0 + s.n);
   }
   if (M == 0) return ok_status();
+  StageClock clock(stage_ms_);
   ensure_rope(max_pos);
   row_seg_.resize(static_cast<size_t>(M));
   row_pos_.resize(static_cast<size_t>(M));
@@ -122,6 +154,7 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
     r += s.n;
   }
   const int64_t S = static_cast<int64_t>(sel.size());
+  clock.mark(kEmbed);
 
   uint8_t* h = scratch(h_, static_cast<size_t>(M * std::max(D, I)) * asz);
   float* qkv = scratch(qkv_, static_cast<size_t>(M * nqkv));
@@ -137,7 +170,9 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
     const bool last = l == NL - 1;
     // --- self-attention block ---
     cpu::rms_norm_rows(x, M, D, D, L.input_norm.data(), eps, h, D, act_, T);  // input_layernorm
-    TRINITY_RETURN_IF_ERROR(gemm(*L.qkv, h, M, qkv, nqkv));                   // q, k, v proj
+    clock.mark(kNorm);
+    TRINITY_RETURN_IF_ERROR(gemm(*L.qkv, h, M, qkv, nqkv));  // q, k, v proj
+    clock.mark(kGemmQkv);
     // q_norm / k_norm per head, then RoPE; k and v go straight into the sequence's KV state.
     cpu::parallel_for(T, M, [&](int64_t b, int64_t e) {
       for (int64_t r = b; r < e; ++r) {
@@ -153,6 +188,7 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
                          kv_);
       }
     });
+    clock.mark(kRopeKv);
     // Causal GQA attention per segment; in the last layer only for the wanted rows.
     std::vector<cpu::AttentionArgs> args;
     for (int64_t r = 0, si = 0, out_row = 0; si < static_cast<int64_t>(segs.size()); ++si) {
@@ -180,6 +216,7 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
     }
     cpu::attention_causal(args, H, KV, hd, T);
     for (const auto& s : segs) s.kv->set_len(s.pos0 + s.n);
+    clock.mark(kAttention);
     if (last) {
       // Only the wanted rows continue: gather their residual stream.
       float* xs = scratch(xs_, static_cast<size_t>(std::max<int64_t>(S, 1) * D));
@@ -189,13 +226,20 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
       if (M == 0) break;
     }
     TRINITY_RETURN_IF_ERROR(gemm(*L.o, attn, M, o, D));  // o_proj
-    for (int64_t i = 0; i < M * D; ++i) x[i] += o[i];    // residual
+    clock.mark(kGemmO);
+    for (int64_t i = 0; i < M * D; ++i) x[i] += o[i];  // residual
+    clock.mark(kResidual);
     // --- MLP block ---
     cpu::rms_norm_rows(x, M, D, D, L.post_norm.data(), eps, h, D, act_, T);  // post_attention_ln
-    TRINITY_RETURN_IF_ERROR(gemm(*L.gate_up, h, M, gu, 2 * I));              // gate, up
-    cpu::silu_mul_rows(gu, M, I, act, act_, T);                              // act_fn(gate) * up
-    TRINITY_RETURN_IF_ERROR(gemm(*L.down, act, M, o, D));                    // down_proj
-    for (int64_t i = 0; i < M * D; ++i) x[i] += o[i];                        // residual
+    clock.mark(kNorm);
+    TRINITY_RETURN_IF_ERROR(gemm(*L.gate_up, h, M, gu, 2 * I));  // gate, up
+    clock.mark(kGemmMlp);
+    cpu::silu_mul_rows(gu, M, I, act, act_, T);  // act_fn(gate) * up
+    clock.mark(kSiluMul);
+    TRINITY_RETURN_IF_ERROR(gemm(*L.down, act, M, o, D));  // down_proj
+    clock.mark(kGemmMlp);
+    for (int64_t i = 0; i < M * D; ++i) x[i] += o[i];  // residual
+    clock.mark(kResidual);
   }
   // model.norm on the wanted rows, written to each segment's out.
   for (int64_t si = 0, i = 0; si < static_cast<int64_t>(segs.size()); ++si) {
@@ -207,6 +251,7 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
       cpu::rms_norm_rows(x + i * D, rows, D, D, final_norm_.data(), eps, s.out, D, DType::kF32, T);
     i += rows;
   }
+  clock.mark(kNorm);
   return ok_status();
 }
 

@@ -3,6 +3,7 @@
 // start after a cached prefix. Internal to the model layer; the public seam is engine.h.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,23 @@ class CpuModel {
   Status run(const std::vector<CpuSegment>& segs);
 
   std::unique_ptr<KvState> new_kv() const;
+
+  // Where run()'s wall time went, accumulated since the last reset (see ForwardEngine).
+  enum Stage {
+    kEmbed,
+    kNorm,
+    kGemmQkv,
+    kRopeKv,
+    kAttention,
+    kGemmO,
+    kGemmMlp,
+    kSiluMul,
+    kResidual,
+    kNumStages
+  };
+  static const char* stage_name(int stage);
+  double stage_ms(int stage) const { return stage_ms_[static_cast<size_t>(stage)]; }
+  void reset_stage_ms() { stage_ms_.fill(0.0); }
   DType weight_dtype() const { return wdt_; }
   DType kv_dtype() const { return kv_; }
   CpuPrecision precision() const { return precision_; }
@@ -80,6 +98,8 @@ class CpuModel {
   std::vector<float> x_, qkv_, q_, o_, gu_, xs_;
   std::vector<uint8_t> h_, attn_, act_buf_;
   std::vector<int64_t> row_seg_, row_pos_;
+  cpu::PackedMatmul::SplitScratch split_;
+  std::array<double, kNumStages> stage_ms_{};
 };
 
 }  // namespace trinity

@@ -17,9 +17,13 @@ size_t KvState::bytes() const {
   return static_cast<size_t>(2 * layers_ * capacity_ * kv_dim_) * dtype_size(dtype_);
 }
 
-void KvState::reserve(int64_t n) {
+void KvState::reserve(int64_t n, int64_t headroom) {
   if (n <= capacity_) return;
-  const int64_t cap = std::max<int64_t>({n, capacity_ + capacity_ / 2, 64});
+  // Growing an existing state copies it: grow by at least a quarter so that copies stay rare.
+  constexpr int64_t kGranule = 64;
+  const int64_t want = std::max<int64_t>(n + std::max<int64_t>(headroom, 0),
+                                         len_ > 0 ? capacity_ + capacity_ / 4 : 0);
+  const int64_t cap = (want + kGranule - 1) / kGranule * kGranule;
   const size_t row = static_cast<size_t>(kv_dim_) * dtype_size(dtype_);
   for (auto* arr : {&k_, &v_}) {
     for (auto& p : *arr) {

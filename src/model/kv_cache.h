@@ -21,8 +21,9 @@ class KvState {
   // Bytes held (capacity, keys and values of every layer).
   size_t bytes() const;
 
-  // Grows the capacity to at least n positions (geometrically), keeping positions [0, len).
-  void reserve(int64_t n);
+  // Grows the capacity to at least n + headroom positions (in granules of 64; by at least a
+  // quarter when it must copy), keeping positions [0, len). No-op when n already fits.
+  void reserve(int64_t n, int64_t headroom = 0);
   // Sets len (<= capacity); positions past it are garbage until written.
   void set_len(int64_t n);
   // Layer l's key / value row of position 0; position p is at + p * kv_dim elements.

@@ -42,8 +42,9 @@ Status write_synthetic_checkpoint(const std::string& dir, const Qwen3Config& con
   if (opt.dtype != DType::kF32 && opt.dtype != DType::kBF16 && opt.dtype != DType::kF16)
     return invalid_argument("synthetic checkpoints are f32, bf16 or f16");
   Qwen3Config c = config;
-  c.torch_dtype = opt.dtype == DType::kF32 ? "float32"
-                  : opt.dtype == DType::kBF16 ? "bfloat16" : "float16";
+  c.torch_dtype = opt.dtype == DType::kF32    ? "float32"
+                  : opt.dtype == DType::kBF16 ? "bfloat16"
+                                              : "float16";
   // The name table fixes the tensor list and shapes; fill each with its own random stream.
   Qwen3Weights w;
   w.config = c;
@@ -78,7 +79,8 @@ Status write_synthetic_checkpoint(const std::string& dir, const Qwen3Config& con
     tensors.push_back({slot.hf_name, opt.dtype, slot.expected_shape, dst, buffers[si].size()});
   }
   TRINITY_RETURN_IF_ERROR(write_safetensors(join_path(dir, "model.safetensors"), tensors,
-                                            {{"format", "pt"}, {"generator", "trinity make-test-model"},
+                                            {{"format", "pt"},
+                                             {"generator", "trinity make-test-model"},
                                              {"seed", std::to_string(opt.seed)}}));
   TRINITY_RETURN_IF_ERROR(
       write_file_atomic(join_path(dir, "config.json"), qwen3_config_to_json(c).dump(2) + "\n"));

@@ -38,8 +38,9 @@ std::string quote(const std::string& s) {
 }
 
 CmdResult run_trinity(const std::vector<std::string>& args, const std::string& env = "") {
-  const std::string dir = ::testing::TempDir();
-  const std::string out = dir + "/run_cli_out.txt", err = dir + "/run_cli_err.txt";
+  // Per-process names: ctest runs the cases of this file as parallel processes.
+  const std::string dir = ::testing::TempDir() + "/" + std::to_string(::getpid());
+  const std::string out = dir + "_run_cli_out.txt", err = dir + "_run_cli_err.txt";
   std::string cmd = env;  // appended piecewise: GCC 12 -Wrestrict false positive on a + " " + b
   cmd.append(" ").append(quote(TRINITY_BINARY)).append(" run");
   for (const auto& a : args) cmd += " " + quote(a);

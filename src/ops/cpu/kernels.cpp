@@ -48,7 +48,10 @@ void head_norm_rope(const float* in, int64_t heads, int64_t hd, const float* w, 
 void silu_mul_rows(const float* gu, int64_t rows, int64_t inter, void* out, DType odtype,
                    int threads) {
   parallel_for(threads, rows, [&](int64_t b, int64_t e) {
-    TRINITY_DISPATCH(silu_mul_rows, gu, b, e, inter, out, odtype);
+    if (use_avx512())
+      avx512::silu_mul_rows_simd(gu, b, e, inter, out, odtype);
+    else
+      generic::silu_mul_rows(gu, b, e, inter, out, odtype);
   });
 }
 
@@ -64,31 +67,56 @@ void add_rows(const float* a, const float* b, int64_t n, float* out) {
   TRINITY_DISPATCH(add_rows, a, b, n, out);
 }
 
-void attention_causal(const std::vector<AttentionArgs>& segs, int64_t H, int64_t KV, int64_t hd,
-                      int threads) {
+int64_t attention_query_block(const std::vector<AttentionArgs>& segs, int64_t H, int64_t KV,
+                              int64_t hd, int threads) {
+  // The split never changes results (kernels.h), only speed: long prefills get 128-row tasks, a
+  // short batch or a model with few kv heads still spreads over every thread.
+  int64_t qb = kAttnQueryBlockMax;
+  for (; qb > kAttnQueryBlockMin; qb /= 2) {
+    int64_t tasks = 0;
+    for (const auto& s : segs) tasks += (s.n_q + qb - 1) / qb * KV;
+    if (qb * (H / KV) * hd <= kAttnTaskFloats &&
+        tasks >= 4 * static_cast<int64_t>(std::max(1, threads)))
+      break;
+  }
+  return qb;
+}
+
+void attention_causal_with(const std::vector<AttentionArgs>& segs, int64_t H, int64_t KV,
+                           int64_t hd, int threads, int64_t query_block, AttentionTaskFn fn) {
   struct Task {
     size_t seg;
     int64_t kvh, t0, t1;
   };
   std::vector<Task> tasks;
   for (size_t s = 0; s < segs.size(); ++s)
-    for (int64_t t0 = 0; t0 < segs[s].n_q; t0 += kAttnQueryBlock)
+    for (int64_t t0 = 0; t0 < segs[s].n_q; t0 += query_block)
       for (int64_t kvh = 0; kvh < KV; ++kvh)
-        tasks.push_back({s, kvh, t0, std::min(segs[s].n_q, t0 + kAttnQueryBlock)});
-  // Long query blocks see more keys: interleave heavy and light tasks for balance. The order of
-  // tasks changes nothing in the results (each task owns its output rows).
-  std::stable_sort(tasks.begin(), tasks.end(), [&](const Task& a, const Task& b) {
-    return segs[a.seg].q_pos0 + a.t1 > segs[b.seg].q_pos0 + b.t1;
-  });
+        tasks.push_back({s, kvh, t0, std::min(segs[s].n_q, t0 + query_block)});
+  // Long query blocks see more keys: interleave heavy and light tasks for balance (a task's cost
+  // is about rows x keys). The order of tasks changes nothing in the results (each task owns its
+  // output rows).
+  auto cost = [&](const Task& t) {
+    return (t.t1 - t.t0) * (segs[t.seg].q_pos0 + (t.t0 + t.t1) / 2 + 1);
+  };
+  std::stable_sort(tasks.begin(), tasks.end(),
+                   [&](const Task& a, const Task& b) { return cost(a) > cost(b); });
   std::vector<Task> order(tasks.size());
   for (size_t i = 0, lo = 0, hi = tasks.size(); i < tasks.size(); ++i)
     order[i] = (i % 2 == 0) ? tasks[lo++] : tasks[--hi];
   parallel_for(threads, static_cast<int64_t>(order.size()), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       const Task& t = order[static_cast<size_t>(i)];
-      TRINITY_DISPATCH(attention_task, segs[t.seg], H, KV, hd, t.kvh, t.t0, t.t1);
+      fn(segs[t.seg], H, KV, hd, t.kvh, t.t0, t.t1);
     }
   });
+}
+
+void attention_causal(const std::vector<AttentionArgs>& segs, int64_t H, int64_t KV, int64_t hd,
+                      int threads) {
+  const AttentionTaskFn fn = use_avx512() ? avx512::attention_task : generic::attention_task_loops;
+  attention_causal_with(segs, H, KV, hd, threads, attention_query_block(segs, H, KV, hd, threads),
+                        fn);
 }
 
 }  // namespace trinity::cpu

@@ -5,6 +5,7 @@
 
 #include <omp.h>
 
+#include <chrono>
 #include <cstring>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <utility>
@@ -34,10 +35,8 @@ constexpr size_t kMaxPrimitives = 64;
 struct PackedMatmul::Impl {
   memory::desc weights_md;
   memory weights;
-  std::mutex mu, split_mu;
+  std::mutex mu;
   std::map<std::pair<int64_t, int64_t>, dnnl::matmul> prims;  // (m, ldd) -> primitive
-  std::vector<uint16_t> split_src;                            // [2m, K] scratch of run_split
-  std::vector<float> split_dst;                               // [2m, N]
 };
 
 PackedMatmul::~PackedMatmul() = default;
@@ -106,21 +105,20 @@ Result<std::unique_ptr<PackedMatmul>> PackedMatmul::create(const std::vector<Mat
   return pm;
 }
 
-Status PackedMatmul::run_split(const float* src, int64_t m, float* dst, int64_t ldd, int threads) {
+Status PackedMatmul::run_split(const float* src, int64_t m, float* dst, int64_t ldd, int threads,
+                               SplitScratch& scratch) {
   if (act_ != DType::kBF16) return run(src, m, dst, ldd, threads);
   if (m <= 0) return ok_status();
-  Impl& im = *impl_ptr_;
-  std::lock_guard<std::mutex> lk(im.split_mu);
-  if (im.split_src.size() < static_cast<size_t>(2 * m * k_))
-    im.split_src.resize(static_cast<size_t>(2 * m * k_));
-  if (im.split_dst.size() < static_cast<size_t>(2 * m * n_))
-    im.split_dst.resize(static_cast<size_t>(2 * m * n_));
-  uint16_t* hi = im.split_src.data();
+  if (scratch.src.size() < static_cast<size_t>(2 * m * k_))
+    scratch.src.resize(static_cast<size_t>(2 * m * k_));
+  if (scratch.dst.size() < static_cast<size_t>(2 * m * n_))
+    scratch.dst.resize(static_cast<size_t>(2 * m * n_));
+  uint16_t* hi = scratch.src.data();
   uint16_t* lo = hi + m * k_;
   parallel_for(threads, m, [&](int64_t b, int64_t e) {
     split_bf16(src + b * k_, (e - b) * k_, hi + b * k_, lo + b * k_);
   });
-  float* y = im.split_dst.data();
+  float* y = scratch.dst.data();
   TRINITY_RETURN_IF_ERROR(run(hi, 2 * m, y, n_, threads));
   parallel_for(threads, m, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) add_rows(y + r * n_, y + (m + r) * n_, n_, dst + r * ldd);
@@ -165,6 +163,30 @@ std::string probe_bf16_matmul_impl() {
   } catch (const dnnl::error& e) {
     return std::string("unavailable: ") + e.what();
   }
+}
+
+Result<double> measure_gemm_gflops(DType dtype, int threads, int repeats) {
+  if (dtype != DType::kBF16 && dtype != DType::kF32)
+    return invalid_argument(std::string("measure_gemm_gflops: dtype ") + dtype_name(dtype));
+  constexpr int64_t M = 1024, K = 1024, N = 6144;
+  const size_t es = dtype_size(dtype);
+  // Small nonzero values (bf16 0x3c00 / f32 2^-7): no denormals, no overflow.
+  std::vector<uint8_t> w(static_cast<size_t>(N * K) * es), a(static_cast<size_t>(M * K) * es);
+  for (size_t i = 0; i < w.size(); i += es) {
+    const uint32_t bits = 0x3c000000u;
+    std::memcpy(&w[i], reinterpret_cast<const uint8_t*>(&bits) + (es == 2 ? 2 : 0), es);
+  }
+  a = std::vector<uint8_t>(w.begin(), w.begin() + static_cast<std::ptrdiff_t>(a.size()));
+  TRINITY_ASSIGN_OR_RETURN(auto pm, PackedMatmul::create({{dtype, w.data(), N, K}}));
+  std::vector<float> y(static_cast<size_t>(M * N));
+  double best = 0.0;
+  for (int r = -1; r < std::max(1, repeats); ++r) {  // r = -1: warm-up
+    const auto t0 = std::chrono::steady_clock::now();
+    TRINITY_RETURN_IF_ERROR(pm->run(a.data(), M, y.data(), N, threads));
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (r >= 0) best = std::max(best, 2.0 * M * N * K / s / 1e9);
+  }
+  return best;
 }
 
 }  // namespace trinity::cpu

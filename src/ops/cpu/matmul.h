@@ -46,8 +46,15 @@ class PackedMatmul {
   // The same from f32 activations. For a bf16 weight each row x is split into x_hi = bf16(x)
   // and x_lo = bf16(x - x_hi) (|x - x_hi - x_lo| <= 2^-16 |x|), both rows go through the bf16
   // GEMM in one call (M doubles, the weights stream once) and y = y_hi + y_lo: f32-level input
-  // precision on the bf16 matrix units. For an f32 weight it is run() itself.
-  Status run_split(const float* src, int64_t m, float* dst, int64_t ldd, int threads);
+  // precision on the bf16 matrix units. For an f32 weight it is run() itself. The hi/lo rows
+  // and the two partial outputs live in `scratch`, which the caller shares across all its
+  // matrices (one buffer per model, not one per matrix).
+  struct SplitScratch {
+    std::vector<uint16_t> src;  // [2m, K]
+    std::vector<float> dst;     // [2m, N]
+  };
+  Status run_split(const float* src, int64_t m, float* dst, int64_t ldd, int threads,
+                   SplitScratch& scratch);
 
  private:
   PackedMatmul() = default;
@@ -65,5 +72,11 @@ namespace trinity::cpu {
 // The implementation oneDNN dispatches a bf16 matmul to on this machine (e.g.
 // "brg:avx512_core_amx_bf16"), from a small probe primitive; "unavailable: ..." if none.
 std::string probe_bf16_matmul_impl();
+
+// This machine's practical GEMM throughput in GFLOP/s: the best of `repeats` runs of a
+// [1024, 1024] x [1024, 6144] matmul (the 0.6B model's gate/up shape, large M) through the same
+// oneDNN path as the forward, with `dtype` (kBF16 or kF32) activations and weights. The bench
+// quotes it as the roofline that its GEMM stages are measured against.
+Result<double> measure_gemm_gflops(DType dtype, int threads, int repeats = 5);
 
 }  // namespace trinity::cpu

@@ -3,7 +3,9 @@
 // of the thread count and of the batch (tests/ops checks the kernels themselves).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "model/cpu_test_util.h"
 #include "model/engine_cpu.h"
@@ -101,6 +103,39 @@ TEST_P(CpuProfiles, PrefixCacheReusesKvAndMatchesColdBitwise) {
   EXPECT_EQ(cold->prefix_cache_stats().hits, 0);
   warm->clear_prefix_cache();
   EXPECT_EQ(warm->prefix_cache_stats().entries, 0);
+}
+
+TEST_P(CpuProfiles, StageTimesCoverTheForwardAndReset) {
+  auto w = make_model(kMedium, 9);
+  ASSERT_TRUE(w);
+  auto e = engine(w, GetParam(), 2, 64);
+  const std::vector<std::string> names = {"embed",  "norm",     "gemm_qkv", "rope_kv",  "attention",
+                                          "gemm_o", "gemm_mlp", "silu_mul", "residual", "kv_cache"};
+  auto stages = e->stage_ms();
+  ASSERT_EQ(stages.size(), names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    EXPECT_EQ(stages[i].first, names[i]);
+    EXPECT_EQ(stages[i].second, 0.0) << names[i];
+  }
+  auto ids = random_ids(300, 1000, 21);
+  std::vector<float> out(kMedium.hidden);
+  std::vector<std::span<const int32_t>> seqs = {ids};
+  ASSERT_TRUE(e->forward_rows(seqs, {298}, out.data()).ok());
+  stages = e->stage_ms();
+  double total = 0.0;
+  for (const auto& [name, ms] : stages) {
+    EXPECT_GE(ms, 0.0) << name;
+    total += ms;
+  }
+  // Every matmul stage ran (300 rows take well over a clock tick).
+  for (const char* g : {"gemm_qkv", "gemm_o", "gemm_mlp", "attention"})
+    EXPECT_GT(
+        std::find_if(stages.begin(), stages.end(), [&](auto& s) { return s.first == g; })->second,
+        0.0)
+        << g;
+  EXPECT_GT(total, 0.0);
+  e->reset_stage_ms();
+  for (const auto& [name, ms] : e->stage_ms()) EXPECT_EQ(ms, 0.0) << name;
 }
 
 INSTANTIATE_TEST_SUITE_P(Profiles, CpuProfiles, ::testing::Values("cpu", "cpu-bf16"));

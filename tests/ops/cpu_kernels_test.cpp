@@ -146,6 +146,13 @@ std::vector<AttnKernel> attention_kernels() {
   return ks;
 }
 
+// The AVX512_BF16 kernel (bf16 K/V only), where this CPU has it: it rounds q and p to bf16, so it
+// is held to its own derived bounds (Bf16DotKernelMatchesReference), not MatchesReference's.
+std::vector<AttnKernel> bf16_attention_kernels() {
+  if (!cpu::cpu_has_avx512_bf16()) return {};
+  return {{"avx512_bf16", cpu::avx512::attention_task_bf16}};
+}
+
 // One segment of n_q query rows at positions q_pos0.. over K/V buffers that hold positions
 // 0 .. q_pos0 + n_q - 1 (f32 or bf16 per kv_dtype); out of out_dtype.
 cpu::AttentionArgs attn_args(const float* q, const void* k, const void* v, DType kv_dtype,
@@ -232,6 +239,121 @@ TEST_P(CpuAttention, MatchesReference) {
   }
 }
 
+// The bf16-dot kernel (attention_bf16_avx512.cpp) computes, for query row x head (n visible keys,
+// blocks of 64 at absolute multiples of 64):
+//   q~ = bf16(f32(q * f32(1/sqrt(hd))))                 (nearest even; the only q rounding)
+//   s_j = q~ . k_j, m_b = max of s over the visible keys of blocks 0..b (running max)
+//   p~_j = bf16(exp(s_j - m_b(j)))                      (the only p rounding)
+//   out = sum_j p~_j c_j v_j / sum_j p~_j c_j, c_j = exp(m_b(j) - m_last)
+// with every operation on bf16 operands exact (products of two bf16 fit an f32) and the sums in
+// f32. The test evaluates this in f64, so the roundings to bf16 are reproduced exactly, and
+// bounds what is left (u = 2^-24):
+//  - the f32 score chain (hd/2 vdpbf16ps, at most 2 roundings each): |ds_j| <= es_j =
+//    (hd + 2) u sum_i |q~_i k_ji|, and the max the kernel subtracts is off by <= esmax = max es_j;
+//  - so the kernel's f32 p_j is within rho_j = 2 esmax + u |s_j - m_b| + 8u (subtraction, the
+//    ~2-ulp exp, the comparison's own rounding) of exp(s_j - m_b) relative, and it rounds to the
+//    same bf16 unless that interval holds a rounding boundary: such keys are flagged and may be
+//    one bf16 ulp (<= 2^-7 relative) off, which moves the normalized output by at most
+//    2^-7 / (1 - 2^-7) w_j (|v_j| + |out|);
+//  - every other weight is the emulated one up to the running max's error (2 esmax) and the
+//    per-block rescale (6u per block), and the f32 sums of <= n products and of n weights add
+//    (n + 2) u each: 2 (2 esmax + 6u blocks + (n + 2) u + 2u) max|v|, as in MatchesReference.
+// Flags are rare (~2 rho / 2^-7 of the keys) and the rest of the bound is the f32 kernel's, so a
+// dropped, doubled or future key (a weight error ~1/n) still fails it.
+// The contract versus ref::attention (f64, unrounded q and p) is checked too, as a worst case:
+// rounding q moves each score by <= 2^-8 scale sum |q_i k_ji| (on top of the f32 error) and
+// rounding p moves each weight by <= 2^-8 relative, so |got - ref| <= 2 (2^-8 scale max_j
+// sum_i |q_i k_ji| + 2^-8 + rho_f32 + (n + 2) u) max|v|. That bound is loose (~0.06 max|v| for
+// N(0,1) data and hd = 128), the emulated one is the sharp test.
+TEST_P(CpuAttention, Bf16DotKernelMatchesReference) {
+  const auto kernels = bf16_attention_kernels();
+  if (kernels.empty()) GTEST_SKIP() << "no AVX512_BF16";
+  const auto p = GetParam();
+  const int64_t n_kv = p.q_pos0 + p.n_q, group = p.H / p.KV, blocks = (n_kv + 63) / 64;
+  const double scale = 1.0 / std::sqrt(static_cast<double>(p.hd));
+  const float fscale = static_cast<float>(scale);  // the kernel's f32 scale
+  constexpr double kUlp16 = 2 * kU16;              // a bf16 ulp relative to the value, at most
+  auto q = randn(p.n_q * p.H * p.hd, 30), k = round_bf16(randn(n_kv * p.KV * p.hd, 31)),
+       v = round_bf16(randn(n_kv * p.KV * p.hd, 32));
+  const auto k16 = to_bf16(k), v16 = to_bf16(v);
+  std::vector<float> want(p.n_q * p.H * p.hd);
+  ref::attention(q.data(), k.data(), v.data(), p.n_q, p.q_pos0, p.H, p.KV, p.hd, want.data());
+  std::vector<double> emul(want.size()), tol(want.size()), tol_ref(want.size());
+  std::vector<double> qt(p.hd), s(n_kv), w(n_kv), m_blk(blocks);
+  std::vector<char> flag(n_kv);
+  int64_t flagged = 0, total = 0;
+  for (int64_t t = 0; t < p.n_q; ++t)
+    for (int64_t h = 0; h < p.H; ++h) {
+      const int64_t g = h / group, n = p.q_pos0 + t + 1, nb = (n + 63) / 64;
+      const float* qrow = q.data() + (t * p.H + h) * p.hd;
+      for (int64_t i = 0; i < p.hd; ++i) qt[i] = bf16_to_f32(f32_to_bf16(qrow[i] * fscale));
+      double esmax = 0.0, eq = 0.0, vmax = 0.0;
+      for (int64_t j = 0; j < n; ++j) {
+        const float* kj = k.data() + (j * p.KV + g) * p.hd;
+        double dot = 0.0, mag = 0.0, mag_q = 0.0;
+        for (int64_t i = 0; i < p.hd; ++i) {
+          dot += qt[i] * kj[i];
+          mag += std::fabs(qt[i] * kj[i]);
+          mag_q += std::fabs(static_cast<double>(qrow[i]) * kj[i]);
+          vmax = std::max(vmax, static_cast<double>(std::fabs(v[(j * p.KV + g) * p.hd + i])));
+        }
+        s[j] = dot;
+        esmax = std::max(esmax, (p.hd + 2) * kU32 * mag);
+        eq = std::max(eq, kU16 * scale * mag_q);
+        m_blk[j / 64] = std::max(j % 64 == 0 ? -INFINITY : m_blk[j / 64], dot);
+      }
+      for (int64_t b = 1; b < nb; ++b) m_blk[b] = std::max(m_blk[b], m_blk[b - 1]);
+      double den = 0.0;
+      for (int64_t j = 0; j < n; ++j) {
+        const double mb = m_blk[j / 64], pj = std::exp(s[j] - mb);
+        const double rho = 2 * esmax + kU32 * (mb - s[j]) + 8 * kU32;
+        const auto lo = f32_to_bf16(static_cast<float>(pj * (1 - rho)));
+        flag[j] = lo != f32_to_bf16(static_cast<float>(pj * (1 + rho)));
+        flagged += flag[j], ++total;
+        w[j] = bf16_to_f32(f32_to_bf16(static_cast<float>(pj))) * std::exp(mb - m_blk[nb - 1]);
+        den += w[j];
+      }
+      const double rho_f32 = 2 * esmax + 6 * kU32 * blocks + 2 * kU32;
+      const double base = 2 * (rho_f32 + (n + 2) * kU32) * vmax + 1e-30;
+      const double base_ref = 2 * (eq + kU16 + rho_f32 + (n + 2) * kU32) * vmax + 1e-30;
+      for (int64_t d = 0; d < p.hd; ++d) {
+        double acc = 0.0;
+        for (int64_t j = 0; j < n; ++j) acc += w[j] * v[(j * p.KV + g) * p.hd + d];
+        const double out = acc / den;
+        double fl = 0.0;
+        for (int64_t j = 0; j < n; ++j)
+          if (flag[j])
+            fl += w[j] / den * (std::fabs(v[(j * p.KV + g) * p.hd + d]) + std::fabs(out));
+        const size_t i = static_cast<size_t>((t * p.H + h) * p.hd + d);
+        emul[i] = out;
+        tol[i] = base + kUlp16 / (1 - kUlp16) * fl;
+        tol_ref[i] = base_ref;
+      }
+    }
+  for (DType ot : {DType::kF32, DType::kBF16})
+    for (const auto& kern : kernels) {
+      std::vector<float> got(want.size());
+      std::vector<uint16_t> got16(want.size());
+      void* out = ot == DType::kBF16 ? static_cast<void*>(got16.data()) : got.data();
+      const auto a = attn_args(q.data(), k16.data(), v16.data(), DType::kBF16, p.n_q, p.q_pos0, p.H,
+                               p.KV, p.hd, out, ot);
+      cpu::attention_causal_with({a}, p.H, p.KV, p.hd, 2,
+                                 cpu::attention_query_block({a}, p.H, p.KV, p.hd, 2), kern.fn);
+      double worst = 0.0;  // largest error / tolerance against the emulation
+      for (size_t i = 0; i < want.size(); ++i) {
+        const double g = ot == DType::kBF16 ? bf16_to_f32(got16[i]) : got[i];
+        const double out_round = (ot == DType::kBF16 ? kU16 : kU32) * std::fabs(g);
+        ASSERT_NEAR(g, emul[i], tol[i] + out_round)
+            << kern.name << " out " << dtype_name(ot) << " i " << i << " (emulated bf16 rounding)";
+        ASSERT_NEAR(g, want[i], tol_ref[i] + out_round + kU32 * std::fabs(want[i]))
+            << kern.name << " out " << dtype_name(ot) << " i " << i << " (reference)";
+        worst = std::max(worst, std::fabs(g - emul[i]) / (tol[i] + out_round));
+      }
+      RecordProperty(std::string("worst_error_over_tol_") + dtype_name(ot), std::to_string(worst));
+    }
+  RecordProperty("flagged_keys", std::to_string(flagged) + "/" + std::to_string(total));
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Shapes, CpuAttention,
     ::testing::Values(AttnShape{1, 1, 2, 1, 0}, AttnShape{4, 4, 12, 9, 0},
@@ -245,7 +367,9 @@ INSTANTIATE_TEST_SUITE_P(
                       AttnShape{6, 3, 128, 97, 31}, AttnShape{4, 2, 34, 1, 200},
                       AttnShape{16, 8, 128, 150, 0}, AttnShape{16, 8, 128, 64, 1024},
                       // Several P.V column chunks, with a partial last one; the largest hd.
-                      AttnShape{4, 2, 130, 20, 50}, AttnShape{2, 1, 1024, 3, 70}));
+                      AttnShape{4, 2, 130, 20, 50}, AttnShape{2, 1, 1024, 3, 70},
+                      // Odd hd (the bf16 kernel pads its last dim pair with a zero).
+                      AttnShape{4, 2, 33, 70, 60}, AttnShape{3, 3, 1, 9, 0}));
 
 // A row's output is bit-identical whether it is computed alone, inside a bigger batch, in a
 // slice that starts elsewhere (another t0 and cached prefix), next to other segments, with any
@@ -259,7 +383,7 @@ TEST(CpuAttention, RowIsBitIdenticalAloneAndInAnyBatch) {
   for (const Config& c :
        {Config{16, 8, 128, DType::kF32, DType::kF32},
         Config{16, 8, 128, DType::kBF16, DType::kBF16}, Config{9, 3, 34, DType::kBF16, DType::kF32},
-        Config{2, 2, 6, DType::kF32, DType::kBF16}}) {
+        Config{2, 2, 6, DType::kF32, DType::kBF16}, Config{6, 2, 33, DType::kBF16, DType::kF32}}) {
     const int64_t n_kv = pos0 + n, row = c.H * c.hd;
     const size_t osz = dtype_size(c.out);
     auto q = randn(n * row, 50), kf = randn(n_kv * c.KV * c.hd, 51),
@@ -267,7 +391,10 @@ TEST(CpuAttention, RowIsBitIdenticalAloneAndInAnyBatch) {
     const auto k16 = to_bf16(kf), v16 = to_bf16(vf);
     const void* k = c.kv == DType::kBF16 ? static_cast<const void*>(k16.data()) : kf.data();
     const void* v = c.kv == DType::kBF16 ? static_cast<const void*>(v16.data()) : vf.data();
-    for (const auto& kern : attention_kernels()) {
+    auto kernels = attention_kernels();
+    if (c.kv == DType::kBF16)
+      for (const auto& kern : bf16_attention_kernels()) kernels.push_back(kern);
+    for (const auto& kern : kernels) {
       // Rows [a, b) as one segment (positions pos0 + a ..), returned as bytes.
       auto slice = [&](int64_t a, int64_t b) {
         return attn_args(q.data() + a * row, k, v, c.kv, b - a, pos0 + a, c.H, c.KV, c.hd, nullptr,
@@ -331,6 +458,37 @@ TEST(CpuAttention, RowsAreBitIdenticalAcrossSplitsAndThreads) {
     const auto part = run(first, 2);
     ASSERT_EQ(0, std::memcmp(part.data(), all1.data() + first * H * hd, part.size() * 4))
         << "first " << first;
+  }
+}
+
+// attention_causal picks the kernel per task by its K/V dtype: bf16 K/V runs the AVX512_BF16
+// kernel where the CPU has it, f32 K/V the f32 kernel bit for bit (attention_task_bf16 hands f32
+// tasks to it), also inside one call that mixes both.
+TEST(CpuAttention, DispatchByKvDtype) {
+  if (std::string(cpu::kernel_isa()) != "avx512") GTEST_SKIP() << "no AVX-512";
+  const int64_t H = 16, KV = 8, hd = 128, n = 70, pos0 = 50, row = H * hd;
+  auto q = randn(n * row, 60), kf = randn((pos0 + n) * KV * hd, 61),
+       vf = randn((pos0 + n) * KV * hd, 62);
+  const auto k16 = to_bf16(kf), v16 = to_bf16(vf);
+  const cpu::AttentionTaskFn bf16_fn =
+      cpu::cpu_has_avx512_bf16() ? cpu::avx512::attention_task_bf16 : cpu::avx512::attention_task;
+  std::vector<float> got32(n * row), got16(n * row), want32(n * row), want16(n * row);
+  const auto a32 = attn_args(q.data(), kf.data(), vf.data(), DType::kF32, n, pos0, H, KV, hd,
+                             got32.data(), DType::kF32);
+  const auto a16 = attn_args(q.data(), k16.data(), v16.data(), DType::kBF16, n, pos0, H, KV, hd,
+                             got16.data(), DType::kF32);
+  cpu::attention_causal({a32, a16}, H, KV, hd, 2);
+  auto w32 = a32, w16 = a16;
+  w32.out = want32.data(), w16.out = want16.data();
+  cpu::attention_causal_with({w32}, H, KV, hd, 1, 32, cpu::avx512::attention_task);
+  cpu::attention_causal_with({w16}, H, KV, hd, 1, 32, bf16_fn);
+  EXPECT_EQ(0, std::memcmp(got32.data(), want32.data(), got32.size() * 4));
+  EXPECT_EQ(0, std::memcmp(got16.data(), want16.data(), got16.size() * 4));
+  if (cpu::cpu_has_avx512_bf16()) {  // f32 K/V through the bf16 entry point: the f32 kernel
+    std::vector<float> via(n * row);
+    w32.out = via.data();
+    cpu::attention_causal_with({w32}, H, KV, hd, 2, 128, cpu::avx512::attention_task_bf16);
+    EXPECT_EQ(0, std::memcmp(via.data(), want32.data(), via.size() * 4));
   }
 }
 

@@ -18,6 +18,14 @@ bool use_avx512() {
   return yes;
 }
 
+bool use_avx512_bf16() {
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return use_avx512() && __builtin_cpu_supports("avx512bf16");
+  }();
+  return yes;
+}
+
 #define TRINITY_DISPATCH(fn, ...) \
   (use_avx512() ? avx512::fn(__VA_ARGS__) : generic::fn(__VA_ARGS__))
 
@@ -27,6 +35,10 @@ float* thread_scratch(size_t n) {
   thread_local std::vector<float> buf;
   if (buf.size() < n) buf.resize(n);
   return buf.data();
+}
+
+bool cpu_has_avx512_bf16() {
+  return use_avx512_bf16();
 }
 
 const char* kernel_isa() {
@@ -114,7 +126,12 @@ void attention_causal_with(const std::vector<AttentionArgs>& segs, int64_t H, in
 
 void attention_causal(const std::vector<AttentionArgs>& segs, int64_t H, int64_t KV, int64_t hd,
                       int threads) {
-  const AttentionTaskFn fn = use_avx512() ? avx512::attention_task : generic::attention_task_loops;
+  // bf16 K/V (the cpu-bf16 profile) on AVX512_BF16 CPUs: the vdpbf16ps kernel. It is chosen per
+  // task by the task's own kv_dtype (attention_task_bf16 hands f32-K/V tasks to attention_task),
+  // so a segment's results never depend on the other segments of the call.
+  const AttentionTaskFn fn = !use_avx512()       ? generic::attention_task_loops
+                             : use_avx512_bf16() ? avx512::attention_task_bf16
+                                                 : avx512::attention_task;
   attention_causal_with(segs, H, KV, hd, threads, attention_query_block(segs, H, KV, hd, threads),
                         fn);
 }

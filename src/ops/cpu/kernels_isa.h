@@ -34,10 +34,19 @@ using AttentionTaskFn = void (*)(const AttentionArgs& a, int64_t H, int64_t KV, 
 namespace avx512 {
 void attention_task(const AttentionArgs& a, int64_t H, int64_t KV, int64_t hd, int64_t kvh,
                     int64_t t0, int64_t t1);
+// The AVX512_BF16 variant (attention_bf16_avx512.cpp): bf16 K/V with q and p rounded to bf16 and
+// both products as vdpbf16ps (f32 accumulation), the `cpu-bf16` profile's contract. Tasks with
+// f32 K/V go to attention_task unchanged. Call it only where cpu_has_avx512_bf16().
+void attention_task_bf16(const AttentionArgs& a, int64_t H, int64_t KV, int64_t hd, int64_t kvh,
+                         int64_t t0, int64_t t1);
 // SiLU * up with a vectorized exp (activations_avx512.cpp); silu_mul_rows is its loop twin.
 void silu_mul_rows_simd(const float* gu, int64_t rows_begin, int64_t rows_end, int64_t inter,
                         void* out, DType odtype);
 }  // namespace avx512
+
+// Whether the CPU has the AVX-512 kernels' ISA and AVX512_BF16 (vdpbf16ps), i.e. whether
+// avx512::attention_task_bf16 may run (one cpuid check).
+bool cpu_has_avx512_bf16();
 
 // A per-thread f32 scratch buffer of at least n floats (valid until the next call on the thread).
 float* thread_scratch(size_t n);

@@ -1,6 +1,6 @@
 // The synthetic demo artifact (make-test-model tiny, seed 1, exported) still routes every case
 // of evals/router_cases.json as the shipped expectations and per-profile snapshots say, under
-// both the reference and the cpu profile. Floors are 0 because the synthetic head is random.
+// the reference, cpu and cpu-bf16 profiles. Floors are 0 because the synthetic head is random.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -14,7 +14,7 @@ std::string sh(const std::string& cmd) {
   return cmd + " >/dev/null 2>&1";
 }
 
-TEST(DemoArtifact, ShippedSnapshotsPassOnReferenceAndCpu) {
+TEST(DemoArtifact, ShippedSnapshotsPassOnEveryComputingProfile) {
   const std::string bin = TRINITY_BINARY, src = TRINITY_SOURCE_DIR;
   const std::string dir = std::filesystem::temp_directory_path().string() + "/trinity_demo_" +
                           std::to_string(::getpid());
@@ -29,7 +29,7 @@ TEST(DemoArtifact, ShippedSnapshotsPassOnReferenceAndCpu) {
                            "/model/router_vector.npy --out " + dir + "/bundle")
                             .c_str()),
             0);
-  for (const char* profile : {"reference", "cpu"}) {
+  for (const char* profile : {"reference", "cpu", "cpu-bf16"}) {
     const std::string cmd = "cd " + src + " && " + bin + " eval --base " + dir +
                             "/model --artifact " + dir +
                             "/bundle --cases evals/router_cases.json "

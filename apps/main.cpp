@@ -8,10 +8,14 @@ namespace trinity::cli {
 int report_error(const std::string& command, const Status& status) {
   std::fprintf(stderr, "trinity %s: error: %s\n", command.c_str(), status.message().c_str());
   switch (status.code()) {
-    case ErrorCode::kBudgetExceeded: return kExitBudget;
-    case ErrorCode::kProvider: return kExitProvider;
-    case ErrorCode::kInternal: return kExitInternal;
-    default: return kExitBadInput;
+    case ErrorCode::kBudgetExceeded:
+      return kExitBudget;
+    case ErrorCode::kProvider:
+      return kExitProvider;
+    case ErrorCode::kInternal:
+      return kExitInternal;
+    default:
+      return kExitBadInput;
   }
 }
 

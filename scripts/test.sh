@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Installs what is needed, builds (Release) and runs the whole test suite through ctest, then
-# runs every libFuzzer target briefly. The exit status is the verdict.
+# Installs what is needed, checks the formatting, builds (Release) and runs the whole test suite
+# through ctest, then runs every libFuzzer target briefly. The exit status is the verdict.
 #   TRINITY_FUZZ_SECONDS=N   seconds per fuzz target (default 10; 0 skips fuzzing)
 #   TRINITY_SANITIZE=1       build and test the asan preset (ASan+UBSan) instead of release
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/setup.sh
+echo "== clang-format check"
+if [ -d .git ]; then
+  git ls-files -z '*.cpp' '*.h' '*.inc' | xargs -0 clang-format --dry-run -Werror
+fi
 PRESET=release
 [ "${TRINITY_SANITIZE:-0}" = "1" ] && PRESET=asan
 echo "== build ($PRESET)"

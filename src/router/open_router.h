@@ -19,7 +19,7 @@ struct RouterSource {
   std::string tokenizer;  // tokenizer directory; default: `base`
   int threads = 0;
   int64_t prefix_cache_mb = 1024;  // 0.6B: ~4.4k tokens of f32 KV (cpu), ~8.9k of bf16
-  int64_t layer = -1;  // SVF layer for --vector (-1: num_hidden_layers - 2)
+  int64_t layer = -1;              // SVF layer for --vector (-1: num_hidden_layers - 2)
 };
 
 // The base weights with the adaptation applied (bundle or vector) and the routing head

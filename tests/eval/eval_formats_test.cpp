@@ -148,7 +148,8 @@ TEST(EvalSnapshot, WriterReproducesTheReferenceFromDecisions) {
   mine.generated_at = golden->generated_at;
   EXPECT_EQ(snapshot_to_text(mine), read_or_die(golden_routes_dir() + "/f32.snapshot.json"));
 
-  const std::string out = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_eval_snapshot_out.json";
+  const std::string out =
+      ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_eval_snapshot_out.json";
   ASSERT_TRUE(write_snapshot_file(out, mine).ok());
   EXPECT_EQ(read_or_die(out), snapshot_to_text(mine));
 }

@@ -2,29 +2,12 @@
 // its own (the exp inside SiLU). Same contract and scalar twin as kernels_impl.inc's loops; the
 // arithmetic per element is fixed (no cross-lane reductions), so results do not depend on how
 // rows are split over threads.
-#if defined(__GNUC__) && !defined(__clang__)
-// GCC 12's own _mm512_undefined_*() trips -W(maybe-)uninitialized once inlined (GCC bug 105593).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#else
-#include <immintrin.h>
-#endif
-
 #include <algorithm>
 #include <cstdint>
 
 #include "ops/cpu/kernels_isa.h"
 
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))), \
-                             apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx512bw,avx512vl,avx512dq,fma")
-#endif
+#include "ops/cpu/avx512_target_begin.inc"
 
 namespace trinity::cpu::avx512 {
 
@@ -63,8 +46,4 @@ void silu_mul_rows_simd(const float* gu, int64_t r0, int64_t r1, int64_t inter, 
 
 }  // namespace trinity::cpu::avx512
 
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
+#include "ops/cpu/avx512_target_end.inc"

@@ -40,6 +40,14 @@ class StageClock {
   std::chrono::steady_clock::time_point t_;
 };
 
+// x += o over rows x dim, rows split over the threads (each element one f32 add: the same bits
+// as a serial loop).
+void residual_add(float* x, const float* o, int64_t rows, int64_t dim, int threads) {
+  cpu::parallel_for(threads, rows, [&](int64_t b, int64_t e) {
+    cpu::add_rows(x + b * dim, o + b * dim, (e - b) * dim, x + b * dim);
+  });
+}
+
 }  // namespace
 
 const char* CpuModel::stage_name(int stage) {
@@ -227,7 +235,7 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
     }
     TRINITY_RETURN_IF_ERROR(gemm(*L.o, attn, M, o, D));  // o_proj
     clock.mark(kGemmO);
-    for (int64_t i = 0; i < M * D; ++i) x[i] += o[i];  // residual
+    residual_add(x, o, M, D, T);  // residual
     clock.mark(kResidual);
     // --- MLP block ---
     cpu::rms_norm_rows(x, M, D, D, L.post_norm.data(), eps, h, D, act_, T);  // post_attention_ln
@@ -238,7 +246,7 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
     clock.mark(kSiluMul);
     TRINITY_RETURN_IF_ERROR(gemm(*L.down, act, M, o, D));  // down_proj
     clock.mark(kGemmMlp);
-    for (int64_t i = 0; i < M * D; ++i) x[i] += o[i];  // residual
+    residual_add(x, o, M, D, T);  // residual
     clock.mark(kResidual);
   }
   // model.norm on the wanted rows, written to each segment's out.

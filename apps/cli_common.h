@@ -44,6 +44,10 @@ void register_eval(CLI::App& app, CommandRegistry& reg);
 void register_run(CLI::App& app, CommandRegistry& reg);
 void register_serve(CLI::App& app, CommandRegistry& reg);
 
+// The conversation to route: the messages file when given, else one user message `text`.
+Result<std::vector<Message>> load_messages(const std::string& messages_file,
+                                           const std::string& text);
+
 // Adds --base/--artifact/--vector/--profile/--tokenizer/--threads/--prefix-cache-mb/--layer.
 void add_router_source_options(CLI::App* sub, RouterSource& src);
 

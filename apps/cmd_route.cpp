@@ -36,19 +36,13 @@ int run(const Options& o) {
   if (o.messages_file.empty() == o.prompt.empty())
     return report_error(cmd,
                         invalid_argument("give exactly one of --messages FILE or --prompt STR"));
-  std::vector<Message> messages;
-  if (!o.messages_file.empty()) {
-    auto m = load_messages_file(o.messages_file);
-    if (!m.ok()) return report_error(cmd, m.status());
-    messages = std::move(m).value();
-  } else {
-    messages = {{"user", o.prompt}};
-  }
+  auto messages = load_messages(o.messages_file, o.prompt);
+  if (!messages.ok()) return report_error(cmd, messages.status());
   auto t0 = std::chrono::steady_clock::now();
   auto router = open_router(o.src);
   if (!router.ok()) return report_error(cmd, router.status());
   auto t1 = std::chrono::steady_clock::now();
-  auto d = (*router)->route(messages);
+  auto d = (*router)->route(*messages);
   if (!d.ok()) return report_error(cmd, d.status());
   auto t2 = std::chrono::steady_clock::now();
   if (o.json) {
@@ -61,6 +55,12 @@ int run(const Options& o) {
 }
 
 }  // namespace
+
+Result<std::vector<Message>> load_messages(const std::string& messages_file,
+                                           const std::string& text) {
+  if (!messages_file.empty()) return load_messages_file(messages_file);
+  return std::vector<Message>{{"user", text}};
+}
 
 void add_router_source_options(CLI::App* sub, RouterSource& src) {
   sub->add_option("--base", src.base, "Base Qwen3 checkpoint directory (HF format)");

@@ -84,14 +84,8 @@ int run_command(RunCliOptions& o) {
     ro.budgets.max_estimated_cost_micro_usd = *micro;
   }
 
-  std::vector<Message> messages;
-  if (!o.messages_file.empty()) {
-    auto m = load_messages_file(o.messages_file);
-    if (!m.ok()) return report_error(cmd, m.status());
-    messages = std::move(m).value();
-  } else {
-    messages = {{"user", o.query}};
-  }
+  auto messages = load_messages(o.messages_file, o.query);
+  if (!messages.ok()) return report_error(cmd, messages.status());
 
   // Pool, --allow-live and API keys are all checked before the router loads or anything runs.
   auto pool_cfg = coord::load_pool(o.pool);
@@ -132,7 +126,7 @@ int run_command(RunCliOptions& o) {
   }
 
   coord::Orchestrator orch(*router, *pool);
-  coord::RunResult result = orch.run(messages, ro);
+  coord::RunResult result = orch.run(*messages, ro);
   coord::Redactor redactor((*pool)->secrets);
   if (o.json) {
     OrderedJson j = result.to_json();

@@ -15,15 +15,6 @@ namespace trinity {
 
 namespace {
 
-// parse_json only catches nlohmann's parse_error; numbers out of range throw out_of_range.
-Result<Json> parse_json_safely(const std::string& text, const std::string& what) {
-  try {
-    return parse_json(text, what);
-  } catch (const std::exception& e) {
-    return parse_error(what + ": invalid JSON: " + e.what());
-  }
-}
-
 bool is_hex64(const std::string& s) {
   if (s.size() != 64) return false;
   for (char ch : s)
@@ -147,7 +138,7 @@ Result<uint64_t> download_to_part(const std::string& url, const std::string& par
 }  // namespace
 
 Result<Pin> parse_pin(const std::string& text, const std::string& what) {
-  TRINITY_ASSIGN_OR_RETURN(Json j, parse_json_safely(text, what));
+  TRINITY_ASSIGN_OR_RETURN(Json j, parse_json(text, what));
   Pin p;
   TRINITY_ASSIGN_OR_RETURN(p.version, json_int(j, "version", what));
   if (p.version != 1)

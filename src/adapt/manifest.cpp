@@ -6,15 +6,6 @@ namespace trinity {
 
 namespace {
 
-// parse_json only catches nlohmann's parse_error; numbers out of range throw out_of_range.
-Result<Json> parse_json_safely(const std::string& text, const std::string& what) {
-  try {
-    return parse_json(text, what);
-  } catch (const std::exception& e) {
-    return parse_error(what + ": invalid JSON: " + e.what());
-  }
-}
-
 Result<std::vector<int64_t>> int_list(const Json& obj, const std::string& key,
                                       const std::string& ctx) {
   TRINITY_ASSIGN_OR_RETURN(const Json* v, json_field(obj, key, ctx));
@@ -228,7 +219,7 @@ std::string manifest_to_text(const Manifest& m) {
 }
 
 Result<Manifest> parse_manifest(const std::string& text, const std::string& what) {
-  TRINITY_ASSIGN_OR_RETURN(Json j, parse_json_safely(text, what));
+  TRINITY_ASSIGN_OR_RETURN(Json j, parse_json(text, what));
   if (!j.is_object()) return parse_error(what + ": manifest must be a JSON object");
   for (const auto& k : manifest_required_keys())
     if (!j.contains(k)) return parse_error(what + ": required key '" + k + "' is missing");

@@ -208,12 +208,7 @@ Result<PoolConfig> parse_pool_json(const Json& j, const std::string& what) {
 }
 
 Result<PoolConfig> parse_pool_text(const std::string& text, const std::string& what) {
-  Json j;
-  try {
-    j = Json::parse(text);
-  } catch (const Json::exception& e) {
-    return parse_error(what + ": invalid JSON: " + e.what());
-  }
+  TRINITY_ASSIGN_OR_RETURN(Json j, parse_json(text, what));
   return parse_pool_json(j, what);
 }
 

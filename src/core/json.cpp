@@ -4,12 +4,27 @@
 
 namespace trinity {
 
-Result<Json> parse_json(const std::string& text, const std::string& what) {
+namespace {
+
+template <typename J>
+Result<J> parse_any_json(const std::string& text, const std::string& what) {
   try {
-    return Json::parse(text);
-  } catch (const Json::parse_error& e) {
+    return J::parse(text);
+  } catch (const typename J::parse_error& e) {
     return parse_error(what + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+  } catch (const typename J::exception& e) {  // e.g. out_of_range.406: number overflow
+    return parse_error(what + ": invalid JSON: " + e.what());
   }
+}
+
+}  // namespace
+
+Result<Json> parse_json(const std::string& text, const std::string& what) {
+  return parse_any_json<Json>(text, what);
+}
+
+Result<OrderedJson> parse_ordered_json(const std::string& text, const std::string& what) {
+  return parse_any_json<OrderedJson>(text, what);
 }
 
 Result<Json> load_json_file(const std::string& path) {

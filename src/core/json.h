@@ -11,8 +11,11 @@ namespace trinity {
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
-// Parses text; the error names `what` (usually a file path) and the byte position.
+// Parses text; the error names `what` (usually a file path) and, for syntax errors, the byte
+// position. Every nlohmann exception becomes a parse error (numbers out of range included).
 Result<Json> parse_json(const std::string& text, const std::string& what);
+// The same, keeping the objects' key order (files we rewrite byte for byte).
+Result<OrderedJson> parse_ordered_json(const std::string& text, const std::string& what);
 Result<Json> load_json_file(const std::string& path);
 
 // Typed field access: "<ctx>: field 'key' missing" / "... must be <type>".

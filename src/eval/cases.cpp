@@ -71,14 +71,7 @@ Result<EvalCase> parse_case(const OrderedJson& c, const std::string& ctx_in) {
 }  // namespace
 
 Result<CasesFile> parse_cases(const std::string& text, const std::string& what) {
-  OrderedJson doc;
-  try {
-    doc = OrderedJson::parse(text);
-  } catch (const OrderedJson::parse_error& e) {
-    return parse_error(what + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  } catch (const OrderedJson::exception& e) {  // e.g. out_of_range.406: number overflow
-    return parse_error(what + ": invalid JSON: " + e.what());
-  }
+  TRINITY_ASSIGN_OR_RETURN(OrderedJson doc, parse_ordered_json(text, what));
   if (!doc.is_object())
     return parse_error(what + ": expected a JSON object {schema_version, cases}");
   CasesFile out;

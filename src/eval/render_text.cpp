@@ -6,14 +6,8 @@ namespace trinity::eval {
 
 namespace {
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), f, v);
-  return buf;
-}
-
 std::string margin_str(const std::optional<double>& m) {
-  return m ? fmt("%.6f", *m) : "n/a";
+  return m ? format_double("%.6f", *m) : "n/a";
 }
 
 std::string route_str(int agent, int role) {
@@ -35,8 +29,8 @@ std::string render_header(const RunInfo& info, size_t n_cases) {
   if (info.artifact.empty() && info.vector.empty()) o += "  artifact : - (model-free profile)\n";
   o += "  base     : " + or_dash(info.base) + "\n";
   o += "  profile  : " + info.profile + "  (backend " + info.backend + ")\n";
-  o += "  floors   : agent " + fmt("%.4g", info.floors.agent) + ", role " +
-       fmt("%.4g", info.floors.role) + "  (" + info.floors_source + ")\n";
+  o += "  floors   : agent " + format_double("%.4g", info.floors.agent) + ", role " +
+       format_double("%.4g", info.floors.role) + "  (" + info.floors_source + ")\n";
   if (info.snapshot.source == SnapshotSource::kNone) {
     o += "  snapshot : none (no " + or_dash(info.snapshot.looked_for) + " for this profile)\n";
   } else {
@@ -46,15 +40,17 @@ std::string render_header(const RunInfo& info, size_t n_cases) {
   o += "  cases    : " + info.cases_path + "  (" + std::to_string(n_cases) + " of " +
        std::to_string(info.cases_in_file) + ")" +
        (info.assert_results ? "" : "  [--no-assert: report only]") + "\n";
-  o += "  loaded in " + fmt("%.1f", info.load_ms) + " ms\n\n";
+  o += "  loaded in " + format_double("%.1f", info.load_ms) + " ms\n\n";
   return o;
 }
 
 std::string render_case(const CaseResult& r, size_t n_cases, const RunInfo& info,
                         const TextOptions& opt) {
   const RouteDecision& d = r.decision;
-  std::string o = "[" + std::to_string(r.index + 1) + "/" + std::to_string(n_cases) + "] " + r.id +
-                  " - " + verdict_name(r.verdict) + "\n";
+  // Appended piecewise: GCC 12 -Wrestrict false positive on a long "lit" + string chain.
+  std::string o = "[";
+  o.append(std::to_string(r.index + 1)).append("/").append(std::to_string(n_cases)).append("] ");
+  o.append(r.id).append(" - ").append(verdict_name(r.verdict)).append("\n");
   o += "    expected: " +
        (r.expected ? route_str(r.expected->agent_id, r.expected->role_id) : std::string("-")) +
        "\n";
@@ -62,8 +58,8 @@ std::string render_case(const CaseResult& r, size_t n_cases, const RunInfo& info
        std::to_string(d.token_count) + "\n";
   if (opt.verbose) {
     o += "    margins : agent " + margin_str(d.agent_margin) + " (floor " +
-         fmt("%.4g", info.floors.agent) + "), role " + margin_str(d.role_margin) + " (floor " +
-         fmt("%.4g", info.floors.role) + ")\n";
+         format_double("%.4g", info.floors.agent) + "), role " + margin_str(d.role_margin) +
+         " (floor " + format_double("%.4g", info.floors.role) + ")\n";
     o += "    transcript_hash " + d.transcript_hash + "\n";
     o += "    route_hash      " + d.route_hash + "\n";
     if (info.snapshot.source != SnapshotSource::kNone) {
@@ -76,10 +72,10 @@ std::string render_case(const CaseResult& r, size_t n_cases, const RunInfo& info
   if (opt.show_logits) {
     o += "    agent_logits [";
     for (size_t i = 0; i < d.agent_logits.size(); ++i)
-      o += (i ? ", " : "") + fmt("%.6f", d.agent_logits[i]);
+      o += (i ? ", " : "") + format_double("%.6f", d.agent_logits[i]);
     o += "]\n    role_logits  [";
     for (size_t i = 0; i < d.role_logits.size(); ++i)
-      o += (i ? ", " : "") + fmt("%.6f", d.role_logits[i]);
+      o += (i ? ", " : "") + format_double("%.6f", d.role_logits[i]);
     o += "]\n";
   }
   for (const auto& f : r.failures) o += "    ! " + f + "\n";
@@ -116,9 +112,10 @@ std::string render_summary(const EvalRun& run, const RunInfo& info) {
     }
   }
   const double per_case = s.total ? s.route_ms / s.total : 0.0;
-  o += "  timing              : load " + fmt("%.1f", info.load_ms) + " ms, route " +
-       fmt("%.1f", s.route_ms) + " ms (" + fmt("%.2f", per_case) + " ms/case)";
-  if (run.determinism_runs > 1) o += ", determinism " + fmt("%.1f", s.determinism_ms) + " ms";
+  o += "  timing              : load " + format_double("%.1f", info.load_ms) + " ms, route " +
+       format_double("%.1f", s.route_ms) + " ms (" + format_double("%.2f", per_case) + " ms/case)";
+  if (run.determinism_runs > 1)
+    o += ", determinism " + format_double("%.1f", s.determinism_ms) + " ms";
   o += "\n";
   if (!s.failed_ids.empty()) {
     o += "FAILED:";

@@ -7,12 +7,6 @@ namespace trinity::eval {
 
 namespace {
 
-std::string fmt(const char* f, double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), f, v);
-  return buf;
-}
-
 const char* kCss = R"CSS(
 body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:24px;color:#1d2330;
 background:#f6f7f9;font-size:14px}
@@ -65,8 +59,8 @@ std::string margin_chart(const EvalRun& run, bool agent, double floor_value) {
                   "\" viewBox=\"0 0 " + std::to_string(width) + " " + std::to_string(height) +
                   "\" role=\"img\" aria-label=\"" + (agent ? "agent" : "role") + " margins\">\n";
   s += "<text x=\"4\" y=\"16\" font-size=\"13\" font-weight=\"600\" fill=\"#1d2330\">" +
-       std::string(agent ? "Agent margin" : "Role margin") + " (floor " + fmt("%.4g", floor_value) +
-       ")</text>\n";
+       std::string(agent ? "Agent margin" : "Role margin") + " (floor " +
+       format_double("%.4g", floor_value) + ")</text>\n";
   for (int i = 0; i < n; ++i) {
     const CaseResult& r = run.results[size_t(i)];
     const auto& m = agent ? r.decision.agent_margin : r.decision.role_margin;
@@ -89,20 +83,21 @@ std::string margin_chart(const EvalRun& run, bool agent, double floor_value) {
     const double w = std::max(1.0, x_of(*m) - label_w);
     s += "<rect class=\"bar " + std::string(below ? "below" : "above") + "\" data-case=\"" +
          html_escape(r.id) + "\" x=\"" + std::to_string(label_w) + "\" y=\"" +
-         std::to_string(y + 3) + "\" width=\"" + fmt("%.1f", w) + "\" height=\"" +
+         std::to_string(y + 3) + "\" width=\"" + format_double("%.1f", w) + "\" height=\"" +
          std::to_string(row_h - 6) + "\" fill=\"" + (below ? "#e5534b" : "#4c9a5f") + "\"><title>" +
-         html_escape(r.id) + ": " + fmt("%.6f", *m) + "</title></rect>\n";
+         html_escape(r.id) + ": " + format_double("%.6f", *m) + "</title></rect>\n";
     s += "<text x=\"" + std::to_string(label_w + plot_w + 4) + "\" y=\"" + std::to_string(y + 13) +
-         "\" font-size=\"11\" fill=\"" + (below ? "#c62828" : "#1d2330") + "\">" + fmt("%.4f", *m) +
-         "</text>\n";
+         "\" font-size=\"11\" fill=\"" + (below ? "#c62828" : "#1d2330") + "\">" +
+         format_double("%.4f", *m) + "</text>\n";
   }
   const double fx = x_of(floor_value);
-  s += "<line class=\"floor\" x1=\"" + fmt("%.1f", fx) + "\" x2=\"" + fmt("%.1f", fx) + "\" y1=\"" +
-       std::to_string(top - 4) + "\" y2=\"" + std::to_string(top + n * row_h) +
+  s += "<line class=\"floor\" x1=\"" + format_double("%.1f", fx) + "\" x2=\"" +
+       format_double("%.1f", fx) + "\" y1=\"" + std::to_string(top - 4) + "\" y2=\"" +
+       std::to_string(top + n * row_h) +
        "\" stroke=\"#1d2330\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>\n";
-  s += "<text x=\"" + fmt("%.1f", fx) + "\" y=\"" + std::to_string(top + n * row_h + 15) +
+  s += "<text x=\"" + format_double("%.1f", fx) + "\" y=\"" + std::to_string(top + n * row_h + 15) +
        "\" font-size=\"11\" text-anchor=\"middle\" fill=\"#1d2330\">floor " +
-       fmt("%.4g", floor_value) + "</text>\n";
+       format_double("%.4g", floor_value) + "</text>\n";
   s += "<line x1=\"" + std::to_string(label_w) + "\" x2=\"" + std::to_string(label_w) + "\" y1=\"" +
        std::to_string(top - 4) + "\" y2=\"" + std::to_string(top + n * row_h) +
        "\" stroke=\"#9aa3b2\"/>\n";
@@ -110,7 +105,7 @@ std::string margin_chart(const EvalRun& run, bool agent, double floor_value) {
        std::to_string(top + n * row_h + 15) +
        "\" font-size=\"11\" text-anchor=\"end\" "
        "fill=\"#5b6474\">" +
-       fmt("%.3g", max_v) + "</text>\n";
+       format_double("%.3g", max_v) + "</text>\n";
   s += "</svg>\n";
   return s;
 }
@@ -176,12 +171,12 @@ std::string render_report_html(const EvalRun& run, const RunInfo& info) {
   card("failed", std::to_string(s.failed), s.failed ? "fail" : "");
   if (s.report_only) card("report only", std::to_string(s.report_only), "report");
   card("min agent margin" + (s.min_agent_margin ? " (" + s.min_agent_margin_id + ")" : ""),
-       s.min_agent_margin ? fmt("%.4f", *s.min_agent_margin) : "n/a",
+       s.min_agent_margin ? format_double("%.4f", *s.min_agent_margin) : "n/a",
        s.min_agent_margin && *s.min_agent_margin < info.floors.agent ? "fail" : "");
   card("min role margin" + (s.min_role_margin ? " (" + s.min_role_margin_id + ")" : ""),
-       s.min_role_margin ? fmt("%.4f", *s.min_role_margin) : "n/a",
+       s.min_role_margin ? format_double("%.4f", *s.min_role_margin) : "n/a",
        s.min_role_margin && *s.min_role_margin < info.floors.role ? "fail" : "");
-  card("route time", fmt("%.1f ms", s.route_ms), "");
+  card("route time", format_double("%.1f ms", s.route_ms), "");
   h += "</div>\n";
 
   h += "<h2>Margins against floors</h2>\n<div class=\"charts\">\n<div class=\"chart\">\n" +
@@ -208,8 +203,9 @@ std::string render_report_html(const EvalRun& run, const RunInfo& info) {
          (r.expected ? route_cell(r.expected->agent_id, r.expected->role_id) : "-") + "</td><td>" +
          route_cell(d.agent_id, d.role_id) + "</td><td class=\"num\">" +
          std::to_string(d.token_count) + "</td><td class=\"num\">" +
-         (d.agent_margin ? fmt("%.4f", *d.agent_margin) : "n/a") + "</td><td class=\"num\">" +
-         (d.role_margin ? fmt("%.4f", *d.role_margin) : "n/a") + "</td><td>" + snap +
+         (d.agent_margin ? format_double("%.4f", *d.agent_margin) : "n/a") +
+         "</td><td class=\"num\">" +
+         (d.role_margin ? format_double("%.4f", *d.role_margin) : "n/a") + "</td><td>" + snap +
          "</td><td class=\"small\">" + notes + "</td></tr>\n";
   }
   h += "</table>\n";
@@ -249,17 +245,19 @@ std::string render_report_html(const EvalRun& run, const RunInfo& info) {
          std::to_string(differ) + " differ, " + std::to_string(missing) + " without an entry.";
   }
   h += "</p>\n<h2>Run</h2>\n<table class=\"meta\">\n";
-  h += row("run id", info.run_id) + row("started", info.started_at) + row("base", info.base) +
-       row("artifact", info.artifact) + row("vector", info.vector) + row("profile", info.profile) +
-       row("backend", info.backend) +
-       row("cases", info.cases_path + " (" + std::to_string(s.total) + " of " +
-                        std::to_string(info.cases_in_file) + ")") +
-       row("floors", "agent " + fmt("%.4g", info.floors.agent) + ", role " +
-                         fmt("%.4g", info.floors.role) + " (" + info.floors_source + ")") +
-       row("assert", info.assert_results ? "yes" : "no (--no-assert)") +
-       row("determinism runs", std::to_string(run.determinism_runs)) +
-       row("timing", "load " + fmt("%.1f", info.load_ms) + " ms, route " + fmt("%.1f", s.route_ms) +
-                         " ms, determinism " + fmt("%.1f", s.determinism_ms) + " ms");
+  h +=
+      row("run id", info.run_id) + row("started", info.started_at) + row("base", info.base) +
+      row("artifact", info.artifact) + row("vector", info.vector) + row("profile", info.profile) +
+      row("backend", info.backend) +
+      row("cases", info.cases_path + " (" + std::to_string(s.total) + " of " +
+                       std::to_string(info.cases_in_file) + ")") +
+      row("floors", "agent " + format_double("%.4g", info.floors.agent) + ", role " +
+                        format_double("%.4g", info.floors.role) + " (" + info.floors_source + ")") +
+      row("assert", info.assert_results ? "yes" : "no (--no-assert)") +
+      row("determinism runs", std::to_string(run.determinism_runs)) +
+      row("timing", "load " + format_double("%.1f", info.load_ms) + " ms, route " +
+                        format_double("%.1f", s.route_ms) + " ms, determinism " +
+                        format_double("%.1f", s.determinism_ms) + " ms");
   h += "</table>\n<p class=\"small\">Generated by trinity.cpp. Self-contained: no scripts, no "
        "network.</p>\n</body>\n</html>\n";
   return h;

@@ -9,6 +9,12 @@
 
 namespace trinity::eval {
 
+std::string format_double(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), format, v);
+  return buf;
+}
+
 std::string new_run_id() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};

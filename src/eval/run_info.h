@@ -23,6 +23,9 @@ struct RunInfo {
   std::string snapshot_out, write_expected, trace_out, report;  // outputs requested
 };
 
+// printf-formats one number (e.g. "%.6f"), for the renderers and failure messages.
+std::string format_double(const char* format, double v);
+
 // A fresh run id: "eval-<utc compact>-<pid>-<random hex>".
 std::string new_run_id();
 

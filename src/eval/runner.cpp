@@ -1,5 +1,7 @@
 #include "eval/runner.h"
 
+#include "eval/run_info.h"
+
 #include <chrono>
 #include <cstdio>
 
@@ -10,12 +12,6 @@ namespace {
 std::string route_str(int agent, int role) {
   return "agent " + std::to_string(agent) + " (" + agent_label(agent) + "), role " +
          std::to_string(role) + " (" + role_name(role) + ")";
-}
-
-std::string fmt6(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%.6f", v);
-  return buf;
 }
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
@@ -73,13 +69,14 @@ void check_case(const EvalCase& c, const RouteDecision& d, const ReflexFloors& f
   if (!d.agent_margin) {
     out.failures.push_back("router gave no agent margin");
   } else if (*d.agent_margin < floors.agent) {
-    out.failures.push_back("agent margin " + fmt6(*d.agent_margin) + " < floor " +
-                           fmt6(floors.agent));
+    out.failures.push_back("agent margin " + format_double("%.6f", *d.agent_margin) + " < floor " +
+                           format_double("%.6f", floors.agent));
   }
   if (!d.role_margin) {
     out.failures.push_back("router gave no role margin");
   } else if (*d.role_margin < floors.role) {
-    out.failures.push_back("role margin " + fmt6(*d.role_margin) + " < floor " + fmt6(floors.role));
+    out.failures.push_back("role margin " + format_double("%.6f", *d.role_margin) + " < floor " +
+                           format_double("%.6f", floors.role));
   }
   if (snapshot) {
     const SnapshotEntry* e = snapshot->find(c.id);

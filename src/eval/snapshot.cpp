@@ -92,14 +92,7 @@ SnapshotEntry snapshot_entry(const std::string& id, const RouteDecision& d) {
 }
 
 Result<Snapshot> parse_snapshot(const std::string& text, const std::string& what) {
-  Json doc;
-  try {
-    doc = Json::parse(text);
-  } catch (const Json::parse_error& e) {
-    return parse_error(what + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  } catch (const Json::exception& e) {  // e.g. out_of_range.406: number overflow
-    return parse_error(what + ": invalid JSON: " + e.what());
-  }
+  TRINITY_ASSIGN_OR_RETURN(Json doc, parse_json(text, what));
   if (!doc.is_object()) return parse_error(what + ": expected a JSON object");
   Snapshot s;
   TRINITY_ASSIGN_OR_RETURN(int64_t version, json_int(doc, "schema_version", what));

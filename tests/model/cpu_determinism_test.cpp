@@ -15,20 +15,10 @@ namespace trinity {
 namespace {
 
 using testing_cpu::make_model;
+using testing_cpu::make_test_engine;
 using testing_cpu::max_row_rel_l2;
 using testing_cpu::ModelShape;
 using testing_cpu::random_ids;
-
-std::unique_ptr<ForwardEngine> engine(std::shared_ptr<const Qwen3Weights> w,
-                                      const std::string& profile, int threads,
-                                      int64_t cache_mb = 64) {
-  EngineOptions opt;
-  opt.threads = threads;
-  opt.prefix_cache_mb = cache_mb;
-  auto e = make_engine(profile, std::move(w), opt);
-  EXPECT_TRUE(e.ok()) << e.status().message();
-  return e.ok() ? std::move(*e) : nullptr;
-}
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * 4) == 0;
@@ -41,7 +31,7 @@ class CpuProfiles : public ::testing::TestWithParam<std::string> {};
 TEST_P(CpuProfiles, BitIdenticalAcrossRunsAndThreadCounts) {
   auto w = make_model(kMedium, 5);
   ASSERT_TRUE(w);
-  auto e1 = engine(w, GetParam(), 1), e2 = engine(w, GetParam(), 2);
+  auto e1 = make_test_engine(w, GetParam(), 1), e2 = make_test_engine(w, GetParam(), 2);
   const int64_t n = 300, D = kMedium.hidden;
   auto ids = random_ids(n, 1000, 9);
   std::vector<float> a(n * D), b(n * D), c(n * D);
@@ -55,7 +45,7 @@ TEST_P(CpuProfiles, BitIdenticalAcrossRunsAndThreadCounts) {
 TEST_P(CpuProfiles, BatchedRowsEqualSingleSequenceRows) {
   auto w = make_model(kMedium, 6);
   ASSERT_TRUE(w);
-  auto e = engine(w, GetParam(), 2, /*cache_mb=*/0);
+  auto e = make_test_engine(w, GetParam(), 2, /*cache_mb=*/0);
   const int64_t D = kMedium.hidden;
   std::vector<std::vector<int32_t>> seqs;
   for (int i = 0; i < 7; ++i) seqs.push_back(random_ids(5 + 13 * i, 1000, 100 + i));
@@ -76,7 +66,7 @@ TEST_P(CpuProfiles, BatchedRowsEqualSingleSequenceRows) {
 TEST_P(CpuProfiles, PrefixCacheReusesKvAndMatchesColdBitwise) {
   auto w = make_model(kMedium, 7);
   ASSERT_TRUE(w);
-  auto warm = engine(w, GetParam(), 2, 64), cold = engine(w, GetParam(), 2, 0);
+  auto warm = make_test_engine(w, GetParam(), 2, 64), cold = make_test_engine(w, GetParam(), 2, 0);
   const int64_t D = kMedium.hidden;
   auto base = random_ids(180, 1000, 11);
   auto route = [&](ForwardEngine& e, const std::vector<int32_t>& ids) {
@@ -108,7 +98,7 @@ TEST_P(CpuProfiles, PrefixCacheReusesKvAndMatchesColdBitwise) {
 TEST_P(CpuProfiles, StageTimesCoverTheForwardAndReset) {
   auto w = make_model(kMedium, 9);
   ASSERT_TRUE(w);
-  auto e = engine(w, GetParam(), 2, 64);
+  auto e = make_test_engine(w, GetParam(), 2, 64);
   const std::vector<std::string> names = {"embed",  "norm",     "gemm_qkv", "rope_kv",  "attention",
                                           "gemm_o", "gemm_mlp", "silu_mul", "residual", "kv_cache"};
   auto stages = e->stage_ms();
@@ -143,7 +133,8 @@ INSTANTIATE_TEST_SUITE_P(Profiles, CpuProfiles, ::testing::Values("cpu", "cpu-bf
 TEST(CpuPrefixCache, EvictsLeastRecentlyUsedWithinBudget) {
   auto w = make_model(kMedium, 8);
   ASSERT_TRUE(w);
-  auto e = engine(w, "cpu", 2, /*cache_mb=*/1);  // f32 KV: 2 layers * 2 * 128 * 4 B = 2 KiB/token
+  auto e = make_test_engine(w, "cpu", 2,
+                            /*cache_mb=*/1);  // f32 KV: 2 layers * 2 * 128 * 4 B = 2 KiB/token
   const int64_t D = kMedium.hidden;
   std::vector<float> out(D);
   for (int i = 0; i < 6; ++i) {
@@ -163,7 +154,7 @@ TEST(CpuLongInput, MultiPassAgreesWithReference) {
   const ModelShape s{32, 48, 2, 4, 2, 8, DType::kF32, true};
   auto w = make_model(s, 9);
   ASSERT_TRUE(w);
-  auto e = engine(w, "cpu", 2);
+  auto e = make_test_engine(w, "cpu", 2);
   auto ref = make_reference_engine(w);
   const int64_t n = 1300;
   auto ids = random_ids(n, 1000, 13);
@@ -176,7 +167,7 @@ TEST(CpuLongInput, MultiPassAgreesWithReference) {
 TEST(CpuEngine, RejectsBadInput) {
   auto w = make_model(ModelShape{32, 48, 1, 4, 2, 8, DType::kBF16, true}, 10);
   ASSERT_TRUE(w);
-  auto e = engine(w, "cpu", 2);
+  auto e = make_test_engine(w, "cpu", 2);
   std::vector<int32_t> ids = {1, 2, 1000};
   std::vector<float> out(3 * 32);
   Status st = e->forward_all(ids, out.data());

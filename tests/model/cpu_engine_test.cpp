@@ -29,6 +29,7 @@ namespace trinity {
 namespace {
 
 using testing_cpu::make_model;
+using testing_cpu::make_test_engine;
 using testing_cpu::max_row_rel_l2;
 using testing_cpu::ModelShape;
 using testing_cpu::random_ids;
@@ -41,17 +42,6 @@ double tolerance(const std::string& profile, DType dtype, int64_t layers) {
   return std::max(5e-5, 3 * u * std::sqrt(4.0 * static_cast<double>(layers) / 3.0));
 }
 
-std::unique_ptr<ForwardEngine> cpu_engine(std::shared_ptr<const Qwen3Weights> w,
-                                          const std::string& profile = "cpu", int threads = 2,
-                                          int64_t cache_mb = 64) {
-  EngineOptions opt;
-  opt.threads = threads;
-  opt.prefix_cache_mb = cache_mb;
-  auto e = make_engine(profile, std::move(w), opt);
-  EXPECT_TRUE(e.ok()) << e.status().message();
-  return e.ok() ? std::move(*e) : nullptr;
-}
-
 class CpuVsReference : public ::testing::TestWithParam<ModelShape> {};
 
 TEST_P(CpuVsReference, ForwardAllAndRowsAgree) {
@@ -60,7 +50,7 @@ TEST_P(CpuVsReference, ForwardAllAndRowsAgree) {
   ASSERT_TRUE(w);
   auto ref = make_reference_engine(w);
   for (const std::string profile : {"cpu", "cpu-bf16"}) {
-    auto fast = cpu_engine(w, profile);
+    auto fast = make_test_engine(w, profile);
     ASSERT_TRUE(fast);
     const double tol = tolerance(profile, s.dtype, s.layers);
     const int64_t D = s.hidden;
@@ -103,7 +93,7 @@ TEST_P(CpuGolden, WithinToleranceOfFloat64) {
   const auto [profile, dtype] = GetParam();
   auto w = load_qwen3_weights(golden + "/model_" + dtype);
   ASSERT_TRUE(w.ok()) << w.status().message();
-  auto fast = cpu_engine(*w, profile);
+  auto fast = make_test_engine(*w, profile);
   const double tol = profile == "cpu"
                          ? 1e-3
                          : tolerance(profile, (*w)->storage_dtype, (*w)->config.num_hidden_layers);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "model/profiles.h"
 #include "model/synthetic.h"
 #include "model/weights.h"
 
@@ -58,6 +59,18 @@ inline std::shared_ptr<Qwen3Weights> make_model(const ModelShape& s, uint64_t se
   auto w = load_qwen3_weights(dir);
   EXPECT_TRUE(w.ok()) << w.status().message();
   return w.ok() ? *w : nullptr;
+}
+
+// An engine of `profile` with `threads` threads and a prefix cache of `cache_mb` MB.
+inline std::unique_ptr<ForwardEngine> make_test_engine(std::shared_ptr<const Qwen3Weights> w,
+                                                       const std::string& profile = "cpu",
+                                                       int threads = 2, int64_t cache_mb = 64) {
+  EngineOptions opt;
+  opt.threads = threads;
+  opt.prefix_cache_mb = cache_mb;
+  auto e = make_engine(profile, std::move(w), opt);
+  EXPECT_TRUE(e.ok()) << e.status().message();
+  return e.ok() ? std::move(*e) : nullptr;
 }
 
 inline std::vector<int32_t> random_ids(int64_t n, int64_t vocab, uint64_t seed) {

@@ -44,7 +44,11 @@ int run_verify(const VerifyOptions& o) {
   }
   auto bundle = load_bundle(o.artifact);
   if (!bundle.ok()) return report_error(cmd, bundle.status());
+  for (const std::string& w : bundle->warnings)
+    std::fprintf(stderr, "trinity artifact verify: warning: %s\n", w.c_str());
   out["status"] = "ok";
+  out["warnings"] = bundle->warnings;
+  out["artifact_layout"] = bundle->manifest.artifact_layout;
   out["manifest_sha256"] = bundle->manifest_sha256;
   out["tensors"] = bundle->tensors.size();
   out["hidden_size"] = bundle->hidden;
@@ -52,9 +56,10 @@ int run_verify(const VerifyOptions& o) {
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     std::printf(
-        "%s: ok: manifest complete, %zu checkpoints and the router head verified "
-        "(sha256, shape, type)%s\n",
-        o.artifact.c_str(), bundle->tensors.size(),
+        "%s: ok: manifest complete, %zu adapted tensors (%s) and the router head verified "
+        "(%sshape, type)%s\n",
+        o.artifact.c_str(), bundle->tensors.size(), bundle->manifest.artifact_layout.c_str(),
+        bundle->warnings.empty() ? "sha256, " : "sha256 where the manifest has one, ",
         o.pin.empty() ? "" : ", every pinned file matches");
     std::printf("manifest sha256 %s\n", bundle->manifest_sha256.c_str());
   }

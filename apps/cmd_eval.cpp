@@ -38,6 +38,7 @@ struct Options {
   double min_agent_margin = 0, min_role_margin = 0;
   bool show_logits = false, verbose = false, json = false;
   std::string trace_out, report;
+  std::string cold_verifier;  // validated; eval routes only, so it has nothing to act on
 };
 
 constexpr const char* kDescription =
@@ -220,6 +221,11 @@ void register_eval(CLI::App& app, CommandRegistry& reg) {
   sub->add_option("--trace-out", o->trace_out, "Write one JSONL event per case");
   sub->add_option("--report", o->report, "Write a self-contained HTML report");
   sub->add_flag("--json", o->json, "Print the result as one JSON object");
+  sub->add_option("--cold-verifier", o->cold_verifier,
+                  "worker|error: accepted for the same command lines as run and serve, but eval "
+                  "only routes (no agent is called, no turn is dispatched), so the policy has "
+                  "nothing to act on here")
+      ->check(CLI::IsMember({"worker", "error"}));
   reg.add(sub, [o, af, rf] { return run(*o, af->count() > 0, rf->count() > 0); });
 }
 

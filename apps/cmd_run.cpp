@@ -19,6 +19,7 @@ struct RunCliOptions {
           max_verifier_revisions = 0;
   double max_cost_usd = 0, agent_floor = 0, role_floor = 0;
   std::string trace_out, trace_content = "hash";
+  std::string cold_verifier;  // "": the pool's "cold_verifier", else worker
   std::map<std::string, CLI::Option*> given;
   bool has(const char* name) const {
     auto it = given.find(name);
@@ -29,9 +30,11 @@ struct RunCliOptions {
 int exit_code_for(const coord::RunResult& r) {
   if (r.ok()) return kExitOk;
   const std::string& why = r.failure_reason;
-  if (why == "budget_exceeded" || why == "max_turns_reached") return kExitBudget;
+  if (why == "budget_exceeded") return kExitBudget;
   if (why == "provider_error") return kExitProvider;
-  if (why == "verifier_before_worker_response" || why == "cancelled") return kExitFailure;
+  // No answer at all: a negative verdict, as the README's table says.
+  if (why == "max_turns_reached" || why == "verifier_before_worker_response" || why == "cancelled")
+    return kExitFailure;
   if (r.status.code() == ErrorCode::kInternal) return kExitInternal;
   return kExitBadInput;
 }
@@ -94,6 +97,13 @@ int run_command(RunCliOptions& o) {
       coord::AgentPool::create(std::move(pool_cfg).value(), o.allow_live, coord::process_env());
   if (!pool.ok()) return report_error(cmd, pool.status());
 
+  ro.cold_verifier = (*pool)->config.cold_verifier.value_or(coord::ColdVerifier::kWorker);
+  if (!o.cold_verifier.empty()) {
+    auto cv = coord::parse_cold_verifier(o.cold_verifier);
+    if (!cv.ok()) return report_error(cmd, cv.status().with_context("--cold-verifier"));
+    ro.cold_verifier = *cv;
+  }
+
   auto router = open_router(o.src);
   if (!router.ok()) return report_error(cmd, router.status());
 
@@ -134,14 +144,18 @@ int run_command(RunCliOptions& o) {
     j["pool"] = (*pool)->config.name;
     if (trace) j["trace"] = trace->path();
     redactor.redact_json(j);
+    // The answer goes back verbatim, less the pool's own key values (redaction is for traces).
+    j["answer"] =
+        result.answer ? OrderedJson(redactor.remove_secrets(*result.answer)) : OrderedJson(nullptr);
     std::printf("%s\n", j.dump(2, ' ', false, OrderedJson::error_handler_t::replace).c_str());
   } else if (result.answer) {
     std::printf("\n%s after %zu turn(s), %lld call(s), %lld revision(s), $%.6f estimated\n\n%s\n",
-                result.outcome == "accepted" ? "accepted" : "max turns reached",
+                result.outcome == "accepted" ? "accepted"
+                                             : "unverified (max turns reached, no Verifier ACCEPT)",
                 result.turns.size(), static_cast<long long>(result.usage.provider_calls),
                 static_cast<long long>(result.usage.verifier_revisions),
                 coord::micro_to_usd(result.usage.cost_micro_usd),
-                redactor.redact_text(*result.answer).c_str());
+                redactor.remove_secrets(*result.answer).c_str());
   }
   if (!result.ok()) {
     std::fprintf(stderr, "trinity run: error: %s (%s)\n", result.status.message().c_str(),
@@ -175,6 +189,10 @@ void register_run(CLI::App& app, CommandRegistry& reg) {
   }
   o->given["--max-estimated-cost-usd"] =
       sub->add_option("--max-estimated-cost-usd", o->max_cost_usd, "Budget in USD (optional)");
+  sub->add_option("--cold-verifier", o->cold_verifier,
+                  "A Verifier turn before any Worker answer: worker (default; dispatched as a "
+                  "Worker turn) or error (fail as the reference does); overrides the pool's "
+                  "\"cold_verifier\"");
   sub->add_flag("--no-reflex", o->no_reflex, "Disable the confidence reflex");
   o->given["--reflex-agent-floor"] = sub->add_option("--reflex-agent-floor", o->agent_floor,
                                                      "Agent-margin floor (default: the profile's)");

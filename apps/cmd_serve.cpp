@@ -23,6 +23,7 @@ struct Options {
   bool no_reflex = false;
   bool quiet = false;
   std::string trace_content = "hash";
+  std::string cold_verifier;  // "": the pool's "cold_verifier", else worker
   std::optional<int64_t> max_wall_time_ms, max_provider_calls, max_provider_latency_ms,
       max_verifier_revisions;
   std::optional<double> max_estimated_cost_usd;
@@ -36,6 +37,11 @@ int run(Options& o) {
   auto mode = coord::parse_content_mode(o.trace_content);
   if (!mode.ok()) return report_error(cmd, mode.status());
   cfg.trace_content = *mode;
+  if (!o.cold_verifier.empty()) {
+    auto cv = coord::parse_cold_verifier(o.cold_verifier);
+    if (!cv.ok()) return report_error(cmd, cv.status().with_context("--cold-verifier"));
+    cfg.cold_verifier = *cv;
+  }
   cfg.reflex.enabled = !o.no_reflex;
   cfg.access_log = !o.quiet;
   cfg.budgets.max_wall_time_ms = o.max_wall_time_ms;
@@ -118,6 +124,11 @@ void register_serve(CLI::App& app, CommandRegistry& reg) {
   sub->add_option("--trace-dir", c.trace_dir, "Write one JSONL trace per run: DIR/<run_id>.jsonl");
   sub->add_option("--trace-content", o->trace_content, "Trace content mode: hash (default) | full");
   sub->add_option("--max-turns", c.max_turns, "Turns per run (default 5)");
+  sub->add_option("--cold-verifier", o->cold_verifier,
+                  "A Verifier turn before any Worker answer: worker (default; dispatched as a "
+                  "Worker turn) or error (HTTP 422, as the reference); overrides the pool's "
+                  "\"cold_verifier\"; requests may only tighten it with "
+                  "{\"trinity\": {\"cold_verifier\": \"error\"}}");
   sub->add_option("--max-wall-time-ms", o->max_wall_time_ms, "Budget: run wall time");
   sub->add_option("--max-provider-calls", o->max_provider_calls, "Budget: provider calls");
   sub->add_option("--max-provider-latency-ms", o->max_provider_latency_ms,

@@ -16,4 +16,3 @@ pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # libcpp-httpli
 if(TRINITY_BUILD_TESTS)
   find_package(GTest REQUIRED)                   # libgtest-dev
 endif()
-find_package(benchmark QUIET)                    # libbenchmark-dev (optional micro-benchmarks)

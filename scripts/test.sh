@@ -15,8 +15,11 @@ PRESET=release
 [ "${TRINITY_SANITIZE:-0}" = "1" ] && PRESET=asan
 echo "== build ($PRESET)"
 bash scripts/build.sh "$PRESET"
+echo "== dependency check (every file CMake resolved comes from scripts/deps.txt's closure)"
+bash scripts/check_deps.sh "build/$PRESET"
+bash tests/scripts/check_deps_test.sh "build/$PRESET"
 echo "== ctest"
-ctest --test-dir "build/$PRESET" --output-on-failure -j "$(nproc)" --timeout 900
+ctest --test-dir "build/$PRESET" --output-on-failure --no-tests=error -j "$(nproc)" --timeout 900
 FUZZ_SECONDS="${TRINITY_FUZZ_SECONDS:-10}"
 if [ "$FUZZ_SECONDS" != "0" ]; then
   echo "== fuzz smoke (${FUZZ_SECONDS}s per target)"

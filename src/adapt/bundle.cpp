@@ -10,17 +10,6 @@ namespace trinity {
 
 namespace {
 
-Result<int64_t> layer_from_path(const std::string& path) {
-  const std::string pre = "decoder.blocks.";
-  if (path.rfind(pre, 0) != 0) return not_found("not a layer path: " + path);
-  const size_t dot = path.find('.', pre.size());
-  try {
-    return static_cast<int64_t>(std::stoll(path.substr(pre.size(), dot - pre.size())));
-  } catch (...) {
-    return parse_error("bad layer number in path " + path);
-  }
-}
-
 // Transposes a [rows, cols] matrix of `elem`-byte elements.
 std::shared_ptr<std::vector<uint8_t>> transpose_bytes(const uint8_t* src, int64_t rows,
                                                       int64_t cols, size_t elem) {
@@ -34,43 +23,46 @@ std::shared_ptr<std::vector<uint8_t>> transpose_bytes(const uint8_t* src, int64_
 
 }  // namespace
 
-Result<std::shared_ptr<SafetensorsFile>> verify_checkpoint(const std::string& bundle_dir,
-                                                           const ManifestEntry& e, bool check_sha) {
-  const std::string file = join_path(bundle_dir, e.checkpoint_path);
-  const std::string ctx = file + " (selected_tensors index " + std::to_string(e.index) + ")";
-  if (e.checkpoint_path.find("..") != std::string::npos || e.checkpoint_path.empty() ||
-      e.checkpoint_path[0] == '/')
-    return invalid_argument(ctx + ": checkpoint_path must be relative to the bundle");
-  if (!file_exists(file)) return not_found(ctx + ": checkpoint file is missing");
-  if (check_sha) {
-    TRINITY_ASSIGN_OR_RETURN(std::string sha, sha256_file_hex(file));
-    if (sha != e.checkpoint_sha256)
-      return mismatch(ctx + ": sha256 mismatch: manifest says " +
-                      (e.checkpoint_sha256.empty() ? "null" : e.checkpoint_sha256) + ", file has " +
-                      sha);
+namespace {
+
+bool inside_bundle(const std::string& rel) {
+  return !rel.empty() && rel[0] != '/' && rel.find("..") == std::string::npos;
+}
+
+// sha256 of `file` against `expected`; an empty `expected` (null or absent in the manifest) is
+// recorded in `warnings`, or an error when there is nowhere to record it.
+Status check_sha256(const std::string& file, const std::string& expected, const std::string& ctx,
+                    const std::string& field, std::vector<std::string>* warnings) {
+  if (expected.empty()) {
+    if (!warnings) return mismatch(ctx + ": " + field + " is null; cannot verify the file");
+    warnings->push_back(ctx + ": " + field +
+                        " is null in the manifest; the file's content was not verified");
+    return ok_status();
   }
-  TRINITY_ASSIGN_OR_RETURN(auto sf, SafetensorsFile::open(file));
-  const TensorView* t = sf->find(e.path);
-  if (!t) return not_found(ctx + ": tensor '" + e.path + "' is missing");
+  TRINITY_ASSIGN_OR_RETURN(std::string sha, sha256_file_hex(file));
+  if (sha != expected)
+    return mismatch(ctx + ": sha256 mismatch: manifest " + field + " is " + expected +
+                    ", file has " + sha);
+  return ok_status();
+}
+
+// The entry's tensor in an opened safetensors file: present under artifact_key, with the
+// manifest's shape and type.
+Result<const TensorView*> entry_tensor(const SafetensorsFile& sf, const ManifestEntry& e,
+                                       const std::string& ctx) {
+  const TensorView* t = sf.find(e.artifact_key);
+  if (!t) return not_found(ctx + ": tensor '" + e.artifact_key + "' is missing");
   if (t->shape != e.shape)
-    return mismatch(ctx + ": tensor " + e.path + " has shape " + shape_to_string(t->shape) +
+    return mismatch(ctx + ": tensor " + e.artifact_key + " has shape " + shape_to_string(t->shape) +
                     ", manifest says " + shape_to_string(e.shape));
   auto want = dtype_from_nx_type(e.type);
   if (!want || *want != t->dtype)
-    return mismatch(ctx + ": tensor " + e.path + " is " + dtype_name(t->dtype) +
-                    ", manifest type is '" + e.type + "'");
-  return sf;
+    return mismatch(ctx + ": tensor " + e.artifact_key + " is " + dtype_name(t->dtype) + " (" +
+                    nx_type_name(t->dtype) + "), manifest type is '" + e.type + "'");
+  return t;
 }
 
-Result<Bundle> load_bundle(const std::string& dir) {
-  Bundle b;
-  b.dir = dir;
-  const std::string mpath = join_path(dir, kManifestFile);
-  if (!file_exists(mpath)) return not_found(mpath + ": manifest is missing");
-  TRINITY_ASSIGN_OR_RETURN(std::string text, read_file(mpath));
-  b.manifest_sha256 = sha256_hex(text);
-  TRINITY_ASSIGN_OR_RETURN(b.manifest, parse_manifest(text, mpath));
-  const Manifest& m = b.manifest;
+Status check_manifest_state(const Manifest& m, const std::string& mpath) {
   if (m.artifact_version != kArtifactVersion)
     return unsupported(mpath + ": artifact_version is " + std::to_string(m.artifact_version) +
                        ", expected 1");
@@ -79,29 +71,47 @@ Result<Bundle> load_bundle(const std::string& dir) {
         mpath + ": status is '" + m.status +
         "', expected 'complete' (an unfinished export; rerun it with --resume)");
   if (!m.export_complete) return invalid_argument(mpath + ": export_complete is false");
-  if (m.artifact_layout != "checkpoint_directory")
-    return unsupported(mpath + ": artifact_layout '" + m.artifact_layout +
-                       "' (expected checkpoint_directory)");
+  if (m.artifact_layout != kLayoutCheckpointDirectory && m.artifact_layout != kLayoutSingleFile)
+    return unsupported(mpath + ": artifact_layout '" + m.artifact_layout + "' (expected " +
+                       kLayoutCheckpointDirectory + " or " + kLayoutSingleFile + ")");
   if (static_cast<int64_t>(m.selected_tensors.size()) != m.selected_tensor_count)
     return mismatch(mpath + ": selected_tensor_count is " +
                     std::to_string(m.selected_tensor_count) + " but selected_tensors has " +
                     std::to_string(m.selected_tensors.size()));
-  for (const ManifestEntry& e : m.selected_tensors) {
+  if (m.selected_tensors.empty()) return invalid_argument(mpath + ": selected_tensors is empty");
+  for (const ManifestEntry& e : m.selected_tensors)
     if (e.status != "complete")
       return invalid_argument(mpath + ": selected_tensors index " + std::to_string(e.index) +
                               " has status '" + e.status + "'");
-    TRINITY_ASSIGN_OR_RETURN(auto sf, verify_checkpoint(dir, e));
-    b.tensors.push_back({e, sf, sf->find(e.path)});
+  return ok_status();
+}
+
+// single_file: every adapted tensor in one safetensors file, keyed by artifact_key.
+Status load_single_file(Bundle& b, const std::string& mpath) {
+  const Manifest& m = b.manifest;
+  if (!inside_bundle(m.adapted_tensors_artifact))
+    return invalid_argument(mpath + ": adapted_tensors_artifact must stay inside the bundle");
+  const std::string file = join_path(b.dir, m.adapted_tensors_artifact);
+  if (!file_exists(file)) return not_found(file + ": adapted tensors file is missing");
+  TRINITY_RETURN_IF_ERROR(
+      check_sha256(file, m.adapted_tensors_sha256, file, "adapted_tensors_sha256", &b.warnings));
+  TRINITY_ASSIGN_OR_RETURN(auto sf, SafetensorsFile::open(file));
+  for (const ManifestEntry& e : m.selected_tensors) {
+    const std::string ctx = file + " (selected_tensors index " + std::to_string(e.index) + ")";
+    TRINITY_ASSIGN_OR_RETURN(const TensorView* t, entry_tensor(*sf, e, ctx));
+    b.tensors.push_back({e, sf, t});
   }
-  // Router head.
-  const std::string hpath = join_path(dir, m.router_head_artifact);
-  if (m.router_head_artifact.find("..") != std::string::npos)
+  return ok_status();
+}
+
+Status load_router_head(Bundle& b, const std::string& mpath) {
+  const Manifest& m = b.manifest;
+  if (!inside_bundle(m.router_head_artifact))
     return invalid_argument(mpath + ": router_head_artifact must stay inside the bundle");
+  const std::string hpath = join_path(b.dir, m.router_head_artifact);
   if (!file_exists(hpath)) return not_found(hpath + ": router head is missing");
-  TRINITY_ASSIGN_OR_RETURN(std::string hsha, sha256_file_hex(hpath));
-  if (hsha != m.router_head_sha256)
-    return mismatch(hpath + ": sha256 mismatch: manifest router_head_sha256 is " +
-                    m.router_head_sha256 + ", file has " + hsha);
+  TRINITY_RETURN_IF_ERROR(
+      check_sha256(hpath, m.router_head_sha256, hpath, "router_head_sha256", &b.warnings));
   TRINITY_ASSIGN_OR_RETURN(auto hf, SafetensorsFile::open(hpath));
   const TensorView* ht = hf->find(m.router_head_tensor_key);
   if (!ht) return not_found(hpath + ": tensor '" + m.router_head_tensor_key + "' is missing");
@@ -113,6 +123,44 @@ Result<Bundle> load_bundle(const std::string& dir) {
   b.hidden = ht->shape[1];
   b.head.resize(static_cast<size_t>(ht->numel()));
   std::memcpy(b.head.data(), ht->data, b.head.size() * 4);
+  return ok_status();
+}
+
+}  // namespace
+
+Result<std::shared_ptr<SafetensorsFile>> verify_checkpoint(const std::string& bundle_dir,
+                                                           const ManifestEntry& e,
+                                                           std::vector<std::string>* warnings) {
+  const std::string file = join_path(bundle_dir, e.checkpoint_path);
+  const std::string ctx = file + " (selected_tensors index " + std::to_string(e.index) + ")";
+  if (!inside_bundle(e.checkpoint_path))
+    return invalid_argument(ctx + ": checkpoint_path must be relative to the bundle");
+  if (!file_exists(file)) return not_found(ctx + ": checkpoint file is missing");
+  TRINITY_RETURN_IF_ERROR(
+      check_sha256(file, e.checkpoint_sha256, ctx, "checkpoint_sha256", warnings));
+  TRINITY_ASSIGN_OR_RETURN(auto sf, SafetensorsFile::open(file));
+  TRINITY_RETURN_IF_ERROR(entry_tensor(*sf, e, ctx).status());
+  return sf;
+}
+
+Result<Bundle> load_bundle(const std::string& dir) {
+  Bundle b;
+  b.dir = dir;
+  const std::string mpath = join_path(dir, kManifestFile);
+  if (!file_exists(mpath)) return not_found(mpath + ": manifest is missing");
+  TRINITY_ASSIGN_OR_RETURN(std::string text, read_file(mpath));
+  b.manifest_sha256 = sha256_hex(text);
+  TRINITY_ASSIGN_OR_RETURN(b.manifest, parse_manifest(text, mpath));
+  TRINITY_RETURN_IF_ERROR(check_manifest_state(b.manifest, mpath));
+  if (b.manifest.artifact_layout == kLayoutSingleFile) {
+    TRINITY_RETURN_IF_ERROR(load_single_file(b, mpath));
+  } else {
+    for (const ManifestEntry& e : b.manifest.selected_tensors) {
+      TRINITY_ASSIGN_OR_RETURN(auto sf, verify_checkpoint(dir, e, &b.warnings));
+      b.tensors.push_back({e, sf, sf->find(e.artifact_key)});
+    }
+  }
+  TRINITY_RETURN_IF_ERROR(load_router_head(b, mpath));
   return b;
 }
 
@@ -121,9 +169,7 @@ Status apply_bundle(Qwen3Weights& w, const Bundle& bundle) {
   if (bundle.hidden != c.hidden_size)
     return mismatch(bundle.dir + ": router head has hidden " + std::to_string(bundle.hidden) +
                     ", base model has " + std::to_string(c.hidden_size));
-  int64_t layer = -1;
-  for (const BundleTensor& t : bundle.tensors)
-    if (auto l = layer_from_path(t.entry.path); l.ok()) layer = *l;
+  const int64_t layer = bundle.manifest.layer;
   if (layer < 0 || layer >= c.num_hidden_layers)
     return mismatch(bundle.dir + ": bundle adapts layer " + std::to_string(layer) +
                     ", base model has " + std::to_string(c.num_hidden_layers) + " layers");

@@ -14,8 +14,9 @@ namespace trinity {
 
 struct BundleTensor {
   ManifestEntry entry;
-  std::shared_ptr<SafetensorsFile> file;
-  const TensorView* tensor = nullptr;  // keyed by entry.path, shape entry.shape (bundle layout)
+  std::shared_ptr<SafetensorsFile> file;  // the checkpoint, or the shared single_file artifact
+  const TensorView* tensor = nullptr;     // keyed by entry.artifact_key, shape entry.shape (bundle
+                                          // layout)
 };
 
 struct Bundle {
@@ -25,17 +26,22 @@ struct Bundle {
   std::vector<float> head;  // [10, hidden] row-major f32
   int64_t hidden = 0;
   std::vector<BundleTensor> tensors;  // in manifest order
+  // What was accepted but not verified: a null/absent sha256 (the reference loader skips the
+  // check then). Every caller shows these to the user.
+  std::vector<std::string> warnings;
 };
 
-// Verifies one checkpoint file against its manifest entry: the file's sha256 (when `check_sha`),
-// one tensor keyed by the entry's path, its shape and dtype. Returns the opened file.
-Result<std::shared_ptr<SafetensorsFile>> verify_checkpoint(const std::string& bundle_dir,
-                                                           const ManifestEntry& e,
-                                                           bool check_sha = true);
+// Verifies one checkpoint file (checkpoint_directory layout) against its manifest entry: the
+// file's sha256 (an absent sha256 adds a line to `warnings`, or fails when `warnings` is null),
+// the tensor keyed by the entry's artifact_key, its shape and dtype. Returns the opened file.
+Result<std::shared_ptr<SafetensorsFile>> verify_checkpoint(
+    const std::string& bundle_dir, const ManifestEntry& e,
+    std::vector<std::string>* warnings = nullptr);
 
 // Reads manifest.json and verifies the whole bundle: required keys, artifact_version 1, status
-// complete, export_complete true, every checkpoint (sha256, tensor, shape, type) and the router
-// head (sha256, tensor, shape [10, hidden] F32). Each failure is an error naming the file/field.
+// complete, export_complete true, every adapted tensor (both layouts: sha256, tensor, shape,
+// type) and the router head (sha256, tensor, shape [10, hidden] F32). Each failure is an error
+// naming the file/field.
 Result<Bundle> load_bundle(const std::string& dir);
 
 // Replaces the base weights with the bundle's adapted ones: the embedding and the seven layer

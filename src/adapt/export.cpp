@@ -96,7 +96,7 @@ Result<ExportReport> run_export(const ExportOptions& opt) {
   m.xla_target = "none (native CPU; no XLA)";
   m.export_backend = backend_label();
   m.source_vector_path = opt.vector;
-  if (!rv.tensor.empty()) m.source_vector_tensor = rv.tensor;
+  m.source_vector_tensor = rv.tensor;  // "" for .npy: the reference loader treats null as missing
   m.source_vector_shape = rv.shape;
   m.source_vector_sha256 = rv.sha256;
   m.scale_offset_count = svf_offset_count(targets);
@@ -114,6 +114,7 @@ Result<ExportReport> run_export(const ExportOptions& opt) {
     e.shape = t.bundle_shape();
     e.type = e.source_type = nx_type_name(sources[i]->dtype);
     e.svd_compute_type = svd_compute_type_name(opt.compute);
+    e.decompose_source_type = nx_type_name(DType::kF32);  // svf_decompose widens to f32
     e.offset_start = t.offset_start;
     e.offset_end = t.offset_end;
     e.singular_values = t.k;
@@ -173,15 +174,21 @@ Result<ExportReport> run_export(const ExportOptions& opt) {
     for (ManifestEntry& e : m.selected_tensors) {
       for (const ManifestEntry& p : prev->selected_tensors) {
         if (p.index != e.index || p.path != e.path || p.status != "complete" ||
-            p.svd_compute_type != e.svd_compute_type || p.type != e.type ||
+            p.svd_compute_type != e.svd_compute_type ||
+            dtype_from_nx_type(p.type) != dtype_from_nx_type(e.type) ||
             p.checkpoint_path != e.checkpoint_path)
           continue;
         // Keep a checkpoint only if its sha256, tensor, shape and type verify.
         if (verify_checkpoint(opt.out, p).ok()) {
+          const std::string type = e.type;
           e = p;
+          e.type = e.source_type = type;  // an older bundle's "bf16" becomes "{:bf, 16}"
+          if (!e.checkpoint_type.empty()) e.checkpoint_type = type;
           rep.tensors[static_cast<size_t>(e.index - 1)].action = "kept";
-          rep.tensors[static_cast<size_t>(e.index - 1)].decompose_ms = p.decompose_elapsed_ms;
-          rep.tensors[static_cast<size_t>(e.index - 1)].reconstruct_ms = p.reconstruct_elapsed_ms;
+          rep.tensors[static_cast<size_t>(e.index - 1)].decompose_ms =
+              p.decompose_elapsed_ms.value_or(0);
+          rep.tensors[static_cast<size_t>(e.index - 1)].reconstruct_ms =
+              p.reconstruct_elapsed_ms.value_or(0);
         }
       }
     }
@@ -295,11 +302,13 @@ Result<ExportReport> run_export(const ExportOptions& opt) {
     auto sha = sha256_file_hex(file);
     if (!sha.ok()) return fail(sha.status());
     e.checkpoint_sha256 = *sha;
+    e.reconstructed_type_before_cast = nx_type_name(DType::kF32);  // reconstruction is f32
+    e.checkpoint_type = nx_type_name(src.dtype);
     e.status = "complete";
     e.error.reset();
     tr.action = "computed";
-    tr.decompose_ms = e.decompose_elapsed_ms;
-    tr.reconstruct_ms = e.reconstruct_elapsed_ms;
+    tr.decompose_ms = e.decompose_elapsed_ms.value_or(0);
+    tr.reconstruct_ms = e.reconstruct_elapsed_ms.value_or(0);
     tr.write_ms = ms_between(t_write, Clock::now());
     if (Status st = write_manifest(opt.out, m); !st.ok()) return st;
     emit(ExportEvent::Kind::kTensorDone, t, "done", 1.0, i);

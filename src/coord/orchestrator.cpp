@@ -214,6 +214,22 @@ RunResult Run::execute(const std::vector<Message>& input) {
       }
     }
 
+    // Cold Verifier: with no Worker answer yet, a Verifier turn (and the last allowed turn,
+    // whatever its role) becomes a Worker turn for the routed agent.
+    std::string reroute;
+    const int role_before_reroute = role;
+    if (opts_.cold_verifier == ColdVerifier::kWorker && !result_.latest_worker_answer) {
+      if (role == kRoleVerifier) {
+        reroute = "cold_verifier";
+      } else if (role != kRoleWorker && turn_ + 1 >= opts_.max_turns) {
+        reroute = "last_turn";
+      }
+      if (!reroute.empty()) {
+        role = kRoleWorker;
+        force_verifier_next = false;
+      }
+    }
+
     OrderedJson rd;
     rd["turn"] = turn_;
     rd["agent_id"] = d.agent_id;
@@ -249,16 +265,21 @@ RunResult Run::execute(const std::vector<Message>& input) {
     rx["role_margin"] = opt_json(d.role_margin);
     rx["thresholds"] = thresholds.to_json();
     rx["original_role_name"] = role_name(role_before_reflex);
-    rx["role_id"] = role;
-    rx["role_name"] = role_name(role);
+    rx["role_id"] = role_before_reroute;
+    rx["role_name"] = role_name(role_before_reroute);
     rx["forced_next_role"] =
         force_verifier_next ? OrderedJson(role_name(kRoleVerifier)) : OrderedJson(nullptr);
     rx["reflex_verifier"] = reflex_verifier;
+    rx["cold_verifier"] = cold_verifier_name(opts_.cold_verifier);
+    rx["reroute"] = reroute.empty() ? OrderedJson(nullptr)
+                                    : OrderedJson({{"reason", reroute},
+                                                   {"from_role", role_name(role_before_reroute)},
+                                                   {"to_role", role_name(kRoleWorker)}});
     TRINITY_RUN_STEP(emit("reflex_decision", std::move(rx)), "trace_error");
     TRINITY_RUN_STEP(check("turn_start"), "trace_error");
 
-    if (role == kRoleVerifier && !result_.latest_worker_answer && override_source != "reflex" &&
-        !reflex_verifier)
+    if (opts_.cold_verifier == ColdVerifier::kError && role == kRoleVerifier &&
+        !result_.latest_worker_answer && override_source != "reflex" && !reflex_verifier)
       return fail("verifier_before_worker_response",
                   invalid_argument("verifier_before_worker_response: the Verifier was chosen "
                                    "before any Worker answer"));
@@ -283,6 +304,9 @@ RunResult Run::execute(const std::vector<Message>& input) {
     ds["role_name"] = role_name(role);
     ds["provider"] = spec.provider;
     ds["model"] = spec.model;
+    ds["rerouted_from"] =
+        reroute.empty() ? OrderedJson(nullptr) : OrderedJson(role_name(role_before_reroute));
+    ds["reroute_reason"] = reroute.empty() ? OrderedJson(nullptr) : OrderedJson(reroute);
     ds["request_messages"] = messages_to_json(req.messages);
     TRINITY_RUN_STEP(emit("provider_dispatch_started", std::move(ds)), "trace_error");
 
@@ -314,6 +338,7 @@ RunResult Run::execute(const std::vector<Message>& input) {
     rec.model = spec.model;
     rec.latency_ms = latency;
     rec.cost_micro_usd = call_cost;
+    rec.reroute = reroute;
 
     std::optional<ThinkerSuggestion> suggestion;
     if (reply.ok() && role == kRoleThinker && !force_verifier_next)
@@ -398,10 +423,15 @@ RunResult Run::execute(const std::vector<Message>& input) {
 
 }  // namespace
 
+const char* RunResult::run_status() const {
+  if (!ok() || !answer) return "failed";
+  return outcome == "accepted" ? "accepted" : "unverified";
+}
+
 OrderedJson RunResult::to_json() const {
   OrderedJson j;
   j["run_id"] = run_id;
-  j["status"] = ok() ? "ok" : "error";
+  j["status"] = run_status();
   j["outcome"] = outcome;
   j["answer"] = answer ? OrderedJson(*answer) : OrderedJson(nullptr);
   if (!ok()) {
@@ -427,6 +457,7 @@ OrderedJson RunResult::to_json() const {
     r["latency_ms"] = t.latency_ms;
     r["estimated_cost_usd"] = micro_to_usd(t.cost_micro_usd);
     if (!t.verdict.empty()) r["verdict"] = t.verdict;
+    if (!t.reroute.empty()) r["reroute"] = t.reroute;
     j["turns"].push_back(std::move(r));
   }
   j["provider_calls"] = usage.provider_calls;

@@ -10,7 +10,11 @@
 //     route the transcript (input + agent replies as assistant messages; never role prompts)
 //     role = override if set (consumed) else the routed role; agent = always the routed agent
 //     reflex may rewrite the role; emit route_decision, reflex_decision; budget check turn_start
-//     Verifier before any Worker answer (not forced by reflex) -> verifier_before_worker_response
+//     no Worker answer yet, cold_verifier worker (the default): a Verifier turn (forced by
+//       reflex or not) is dispatched as a Worker turn, and so is any turn on the last allowed
+//       one; the trace records the reroute (reflex_decision.reroute, dispatch rerouted_from)
+//     cold_verifier error (the reference): a Verifier before any Worker answer (not forced by
+//       reflex) -> verifier_before_worker_response
 //     count the call, budget check before_dispatch
 //     call the agent (prompts.h shape); budget checks after_dispatch_latency, after_dispatch
 //     append {assistant: reply}
@@ -59,6 +63,7 @@ struct AgentPool {
 
 struct RunOptions {
   int max_turns = 5;
+  ColdVerifier cold_verifier = ColdVerifier::kWorker;
   Budgets budgets;
   ReflexConfig reflex;
   std::string run_id;                                // empty: random 16 hex digits
@@ -79,6 +84,7 @@ struct TurnRecord {
   int64_t latency_ms = 0;
   int64_t cost_micro_usd = 0;
   std::string verdict;  // Verifier turns: accept | revise | unknown
+  std::string reroute;  // why the dispatched role is Worker: cold_verifier | last_turn | ""
 };
 
 struct RunResult {
@@ -94,6 +100,9 @@ struct RunResult {
   std::vector<TurnRecord> turns;
   BudgetUsage usage;
   bool ok() const { return status.ok(); }
+  // accepted (a Verifier accepted) | unverified (turns ran out; the latest Worker answer) |
+  // failed (no answer).
+  const char* run_status() const;
   OrderedJson to_json() const;
 };
 

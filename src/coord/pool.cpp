@@ -136,16 +136,35 @@ RolePrompts default_role_prompts() {
   return p;
 }
 
+Result<ColdVerifier> parse_cold_verifier(const std::string& s) {
+  if (s == "worker") return ColdVerifier::kWorker;
+  if (s == "error") return ColdVerifier::kError;
+  return invalid_argument("cold-verifier policy must be worker or error, got '" + s + "'");
+}
+
+const char* cold_verifier_name(ColdVerifier c) {
+  return c == ColdVerifier::kError ? "error" : "worker";
+}
+
 Result<PoolConfig> parse_pool_json(const Json& j, const std::string& what) {
   if (!j.is_object()) return parse_error(what + ": the pool must be a JSON object");
   PoolConfig pool;
   pool.prompts = default_role_prompts();
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
-    if (k != "name" && k != "defaults" && k != "slots" && k != "prompts" && k != "schema_version")
+    if (k != "name" && k != "defaults" && k != "slots" && k != "prompts" && k != "schema_version" &&
+        k != "cold_verifier")
       return parse_error(what + ": " + k +
                          ": unknown field (expected name, defaults, slots, "
-                         "prompts)");
+                         "prompts, cold_verifier)");
+  }
+  if (j.contains("cold_verifier")) {
+    const Json& cv = j["cold_verifier"];
+    if (!cv.is_string())
+      return parse_error(what + ": cold_verifier: must be \"worker\" or \"error\"");
+    auto policy = parse_cold_verifier(cv.get<std::string>());
+    if (!policy.ok()) return parse_error(what + ": cold_verifier: " + policy.status().message());
+    pool.cold_verifier = *policy;
   }
   if (j.contains("name")) {
     if (!j["name"].is_string()) return parse_error(what + ": name: must be a string");

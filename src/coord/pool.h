@@ -48,10 +48,23 @@ struct RolePrompts {
 };
 RolePrompts default_role_prompts();
 
+// What a Verifier turn does before any Worker has answered (see orchestrator.h):
+//   kWorker (default): it is dispatched to the routed agent as a Worker turn;
+//   kError: the run fails with verifier_before_worker_response, as the reference does.
+enum class ColdVerifier { kWorker, kError };
+Result<ColdVerifier> parse_cold_verifier(const std::string& s);  // "worker" | "error"
+const char* cold_verifier_name(ColdVerifier c);
+// The stricter of two policies (error is stricter than worker).
+inline ColdVerifier stricter(ColdVerifier a, ColdVerifier b) {
+  return a == ColdVerifier::kError || b == ColdVerifier::kError ? ColdVerifier::kError
+                                                                : ColdVerifier::kWorker;
+}
+
 struct PoolConfig {
   std::string name;
   std::array<ProviderSpec, kNumAgents> slots;
   RolePrompts prompts;
+  std::optional<ColdVerifier> cold_verifier;  // pool key "cold_verifier"; unset: the default
 };
 
 // Parses a pool from JSON; `what` (the file path) prefixes every error, with the field path.

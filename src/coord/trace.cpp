@@ -92,7 +92,7 @@ bool Redactor::is_sensitive_key(const std::string& key) {
   return false;
 }
 
-std::string Redactor::redact_text(const std::string& text) const {
+std::string Redactor::remove_secrets(const std::string& text) const {
   std::string s = text;
   for (const auto& secret : secrets_) {
     size_t pos = 0;
@@ -101,7 +101,11 @@ std::string Redactor::redact_text(const std::string& text) const {
       pos += std::strlen(kRedacted);
     }
   }
-  return redact_bearer(s);
+  return s;
+}
+
+std::string Redactor::redact_text(const std::string& text) const {
+  return redact_bearer(remove_secrets(text));
 }
 
 void Redactor::redact_json(OrderedJson& j) const {

@@ -31,8 +31,12 @@ class Redactor {
   Redactor() = default;
   explicit Redactor(std::vector<std::string> secrets);
   void add_secret(const std::string& secret);
+  // For traces and logs: secret values, "Bearer <credential>" and sensitive keys.
   std::string redact_text(const std::string& text) const;
   void redact_json(OrderedJson& j) const;
+  // For answers returned to the user: only the exact secret values are replaced; everything
+  // else (the word "bearer" included) comes back verbatim.
+  std::string remove_secrets(const std::string& text) const;
   static bool is_sensitive_key(const std::string& key);
 
  private:

@@ -1,5 +1,7 @@
 #include "router/open_router.h"
 
+#include <cstdio>
+
 #include "adapt/bundle.h"
 #include "adapt/svf.h"
 #include "model/profiles.h"
@@ -29,6 +31,8 @@ Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unad
     m.source = "vector " + src.vector;
   } else if (!src.artifact.empty()) {
     TRINITY_ASSIGN_OR_RETURN(Bundle bundle, load_bundle(src.artifact));
+    for (const std::string& w : bundle.warnings)
+      std::fprintf(stderr, "trinity: warning: %s\n", w.c_str());
     TRINITY_RETURN_IF_ERROR(apply_bundle(*m.weights, bundle).with_context(src.artifact));
     m.head = std::move(bundle.head);
     m.source = "artifact " + src.artifact;

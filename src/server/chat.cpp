@@ -153,8 +153,8 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
 
   PreparedRun run;
   run.run_id = random_hex_id(16);
-  run.options = run_options(request, run.run_id);
   run.pool = std::move(pool).value();
+  run.options = run_options(request, run.run_id, *run.pool);
   if (!config.trace_dir.empty()) {
     const std::string path = config.trace_dir + "/" + run.run_id + ".jsonl";
     auto w = coord::JsonlTraceWriter::open(path, config.trace_content);
@@ -180,7 +180,7 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
     OrderedJson ext = trinity_extension(r, run.trace_ref);
     if (!r.ok() || !r.answer) return send_error(res, run_failure_error(r), &ext);
     return send_json(res, 200,
-                     chat_completion_json(id, created, redactor.redact_text(*r.answer),
+                     chat_completion_json(id, created, redactor.remove_secrets(*r.answer),
                                           observer.usage(), std::move(ext)));
   }
 
@@ -276,7 +276,7 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
     std::string tail;
     if (r.ok() && r.answer) {
       tail += ext_chunk(std::move(ext));
-      for (const auto& piece : split_deltas(s.redactor.redact_text(*r.answer))) {
+      for (const auto& piece : split_deltas(s.redactor.remove_secrets(*r.answer))) {
         OrderedJson d;
         d["content"] = piece;
         tail += sse_event(chunk_json(st->id, st->created, &d, nullptr));

@@ -164,6 +164,12 @@ Result<ChatCompletionRequest> parse_chat_request(const Json& body) {
     }
     TRINITY_ASSIGN_OR_RETURN(auto turns, opt_positive_int(*ext, "max_turns", "trinity", false));
     if (turns) r.max_turns = static_cast<int>(std::min<int64_t>(*turns, 1000));
+    if (auto cv = ext->find("cold_verifier"); cv != ext->end() && !cv->is_null()) {
+      if (!cv->is_string()) return invalid_argument("trinity.cold_verifier must be a string");
+      auto policy = coord::parse_cold_verifier(cv->get<std::string>());
+      if (!policy.ok()) return policy.status().with_context("trinity.cold_verifier");
+      r.cold_verifier = *policy;
+    }
   }
   return r;
 }
@@ -200,13 +206,14 @@ OrderedJson turn_json(const coord::TurnRecord& t) {
   r["model"] = t.model;
   r["latency_ms"] = t.latency_ms;
   if (!t.verdict.empty()) r["verdict"] = t.verdict;
+  if (!t.reroute.empty()) r["reroute"] = t.reroute;
   return r;
 }
 
 OrderedJson trinity_extension(const coord::RunResult& r, const std::optional<std::string>& trace) {
   OrderedJson x;
   x["run_id"] = r.run_id;
-  x["status"] = r.ok() ? "ok" : "error";
+  x["status"] = r.run_status();
   x["outcome"] = r.outcome;
   if (!r.ok()) x["reason"] = r.failure_reason;
   x["turns"] = OrderedJson::array();

@@ -25,6 +25,7 @@ struct ChatCompletionRequest {
   ProviderOverrides overrides;
   coord::Budgets budgets;  // from the `trinity.budgets` extension (tightens the server's)
   std::optional<int> max_turns;
+  std::optional<coord::ColdVerifier> cold_verifier;  // `trinity.cold_verifier`: can only tighten
 };
 
 // An OpenAI-style error: {"error": {"message", "type", "code"}} with its HTTP status.

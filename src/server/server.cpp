@@ -172,8 +172,12 @@ void Server::Impl::record_run(const coord::RunResult& r, double seconds) {
 }
 
 coord::RunOptions Server::Impl::run_options(const ChatCompletionRequest& req,
-                                            const std::string& run_id) const {
+                                            const std::string& run_id,
+                                            const coord::AgentPool& pool) const {
   coord::RunOptions o;
+  const coord::ColdVerifier server_policy = config.cold_verifier.value_or(
+      pool.config.cold_verifier.value_or(coord::ColdVerifier::kWorker));
+  o.cold_verifier = coord::stricter(server_policy, req.cold_verifier.value_or(server_policy));
   o.max_turns = req.max_turns ? std::min(*req.max_turns, config.max_turns) : config.max_turns;
   o.budgets = tighten_budgets(config.budgets, req.budgets);
   o.reflex = config.reflex;

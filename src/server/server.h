@@ -32,6 +32,8 @@ struct ServerConfig {
   std::string trace_dir;  // non-empty: one JSONL trace per run, <dir>/<run_id>.jsonl
   coord::ContentMode trace_content = coord::ContentMode::kHash;
   int max_turns = 5;
+  // unset: the pool's "cold_verifier", else worker. Requests can only tighten it (to error).
+  std::optional<coord::ColdVerifier> cold_verifier;
   coord::Budgets budgets;  // server limits; requests can only tighten them
   coord::ReflexConfig reflex;
   int64_t route_batch_window_us = 1000;  // 0: no batching window

@@ -74,7 +74,8 @@ struct Server::Impl {
   // Counts a finished run in the metrics.
   void record_run(const coord::RunResult& r, double seconds);
   // Run options shared by streaming and non-streaming runs.
-  coord::RunOptions run_options(const ChatCompletionRequest& req, const std::string& run_id) const;
+  coord::RunOptions run_options(const ChatCompletionRequest& req, const std::string& run_id,
+                                const coord::AgentPool& pool) const;
 };
 
 std::string random_hex_id(size_t n_hex);

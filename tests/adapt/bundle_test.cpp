@@ -103,7 +103,9 @@ TEST(Manifest, HasEveryElixirKeyAndRoundTrips) {
   EXPECT_EQ((*j)["source_vector_shape"], Json::array({592}));
   ASSERT_EQ((*j)["selected_tensors"].size(), 9u);
   for (const Json& e : (*j)["selected_tensors"]) {
-    for (const auto& k : manifest_entry_required_keys()) EXPECT_TRUE(e.contains(k)) << k;
+    for (const auto& k : manifest_entry_keys()) EXPECT_TRUE(e.contains(k)) << k;
+    EXPECT_EQ(e["type"], "{:f, 32}");  // the reference's spelling (Elixir inspect of the Nx type)
+    EXPECT_EQ(e["checkpoint_type"], "{:f, 32}");
     EXPECT_EQ(e["status"], "complete");
     EXPECT_GT(e["decompose_elapsed_ms"].get<double>() + e["reconstruct_elapsed_ms"].get<double>(),
               0.0);
@@ -114,16 +116,36 @@ TEST(Manifest, HasEveryElixirKeyAndRoundTrips) {
   auto m = parse_manifest(*text, "manifest");
   ASSERT_TRUE(m.ok()) << m.status().message();
   EXPECT_EQ(manifest_to_text(*m), *text);  // lossless round trip
-  Json missing = *j;
-  missing.erase("router_head_sha256");
-  auto bad = parse_manifest(missing.dump(), "m.json");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("router_head_sha256"), std::string::npos);
+  for (const std::string& key : manifest_required_keys()) {
+    Json missing = *j;
+    missing.erase(key);
+    auto bad = parse_manifest(missing.dump(), "m.json");
+    ASSERT_FALSE(bad.ok()) << key;
+    EXPECT_NE(bad.status().message().find("'" + key + "' is missing"), std::string::npos)
+        << bad.status().message();
+    if (key == "source_vector_tensor") continue;  // older trinity bundles wrote null there
+    missing[key] = nullptr;
+    auto null_value = parse_manifest(missing.dump(), "m.json");
+    ASSERT_FALSE(null_value.ok()) << key;
+    EXPECT_NE(null_value.status().message().find("'" + key + "' is null"), std::string::npos);
+  }
+  // Keys the reference does not require may be absent.
+  Json minimal = *j;
+  for (const char* key : {"created_at", "updated_at", "router_head_sha256", "layer"})
+    minimal.erase(key);
+  auto parsed_minimal = parse_manifest(minimal.dump(), "m.json");
+  ASSERT_TRUE(parsed_minimal.ok()) << parsed_minimal.status().message();
+  EXPECT_EQ(parsed_minimal->layer, 2);  // derived from the entry paths
   Json bad_entry = *j;
-  bad_entry["selected_tensors"][3].erase("checkpoint_sha256");
+  bad_entry["selected_tensors"][3].erase("shape");
   auto bad2 = parse_manifest(bad_entry.dump(), "m.json");
   ASSERT_FALSE(bad2.ok());
   EXPECT_NE(bad2.status().message().find("selected_tensors[3]"), std::string::npos);
+  Json bad_type = *j;
+  bad_type["selected_tensors"][1]["type"] = "{:s, 8}";
+  auto bad3 = parse_manifest(bad_type.dump(), "m.json");
+  ASSERT_FALSE(bad3.ok());
+  EXPECT_NE(bad3.status().message().find("{:s, 8}"), std::string::npos);
 }
 
 TEST(Bundle, LoadsAndAppliesLikeTheInMemoryPath) {
@@ -266,7 +288,7 @@ TEST(Export, Bf16BundleStoresBf16) {
   ASSERT_TRUE(b.ok()) << b.status().message();
   for (const auto& t : b->tensors) {
     EXPECT_EQ(t.tensor->dtype, DType::kBF16);
-    EXPECT_EQ(t.entry.type, "bf16");
+    EXPECT_EQ(t.entry.type, "{:bf, 16}");
   }
 }
 

@@ -102,6 +102,17 @@ std::string write_pool(const std::string& base_url, int retries = 0) {
 
 const char* kEnv = "TRINITY_CLI_TEST_KEY=sk-cli-secret-42424242";
 
+// A query whose first mock_tiny route is the Verifier (a cold Verifier).
+std::string verifier_first_query() {
+  MockTinyRouter router;
+  for (int i = 0; i < 200; ++i) {
+    std::string q = "Check " + std::to_string(i) + " twice.";
+    auto d = router.route({{"user", q}});
+    if (d.ok() && d->role_id == kRoleVerifier) return q;
+  }
+  return "";
+}
+
 TEST(RunCli, MockPoolRunCompletesWithATrace) {
   const std::string q = worker_first_query();
   ASSERT_FALSE(q.empty());
@@ -111,7 +122,7 @@ TEST(RunCli, MockPoolRunCompletesWithATrace) {
       {"--profile", "mock_tiny", "--pool", "mock", "--query", q, "--trace-out", trace, "--json"});
   ASSERT_EQ(r.rc, 0) << r.err;
   Json j = Json::parse(r.out);
-  EXPECT_EQ(j["status"], "ok");
+  EXPECT_TRUE(j["status"] == "accepted" || j["status"] == "unverified") << j["status"];
   EXPECT_NE(j["answer"].get<std::string>().find("Worker answer"), std::string::npos);
   EXPECT_GE(j["turns"].size(), 1u);
   auto events = read_trace(trace);
@@ -187,6 +198,58 @@ TEST(RunCli, ExitCodesForBudgetProviderAndBadInput) {
   EXPECT_EQ(run_trinity({"--profile", "mock_tiny", "--query", "q", "--trace-content", "x"}).rc, 2);
   auto no_base = run_trinity({"--query", "q"});
   EXPECT_EQ(no_base.rc, 2) << no_base.err;
+}
+
+TEST(RunCli, AnswersComeBackVerbatim) {
+  trinity::testing::FakeLlmServer server;
+  trinity::testing::FakeResponse said;
+  said.text = "The bearer of a token is trusted. Our key: sk-cli-secret-42424242.";
+  server.push(said);
+  const std::string want = "The bearer of a token is trusted. Our key: <redacted>.";
+  const std::string pool = write_pool(server.base_url());
+  const std::string q = worker_first_query();
+  auto j = run_trinity(
+      {"--profile", "mock_tiny", "--pool", pool, "--query", q, "--allow-live", "--json"}, kEnv);
+  ASSERT_EQ(j.rc, 0) << j.err << j.out;
+  EXPECT_EQ(Json::parse(j.out)["answer"], want);
+  server.push(said);
+  auto text =
+      run_trinity({"--profile", "mock_tiny", "--pool", pool, "--query", q, "--allow-live"}, kEnv);
+  ASSERT_EQ(text.rc, 0) << text.err;
+  EXPECT_NE(text.out.find(want), std::string::npos) << text.out;
+}
+
+TEST(RunCli, ColdVerifierPolicyFromFlagAndPool) {
+  const std::string q = verifier_first_query();
+  ASSERT_FALSE(q.empty());
+  auto dflt = run_trinity({"--profile", "mock_tiny", "--query", q, "--json"});
+  ASSERT_EQ(dflt.rc, 0) << dflt.err;
+  Json j = Json::parse(dflt.out);
+  EXPECT_EQ(j["turns"][0]["role"], "Worker");
+  EXPECT_EQ(j["turns"][0]["reroute"], "cold_verifier");
+  // error reproduces the reference: no answer at all, exit 1.
+  auto strict = run_trinity({"--profile", "mock_tiny", "--query", q, "--cold-verifier", "error"});
+  EXPECT_EQ(strict.rc, 1) << strict.err;
+  EXPECT_NE(strict.err.find("verifier_before_worker_response"), std::string::npos) << strict.err;
+  // The pool's "cold_verifier", and the flag over it.
+  Json pool = {{"name", "strict-mock"}, {"cold_verifier", "error"}, {"slots", Json::array()}};
+  for (int i = 0; i < 7; ++i) pool["slots"].push_back({{"provider", "mock"}, {"model", "m"}});
+  const std::string path =
+      ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_run_cli_strict_pool.json";
+  ASSERT_TRUE(write_file_atomic(path, pool.dump()).ok());
+  EXPECT_EQ(run_trinity({"--profile", "mock_tiny", "--pool", path, "--query", q}).rc, 1);
+  EXPECT_EQ(run_trinity({"--profile", "mock_tiny", "--pool", path, "--query", q, "--cold-verifier",
+                         "worker"})
+                .rc,
+            0);
+  auto bad = run_trinity({"--profile", "mock_tiny", "--query", q, "--cold-verifier", "maybe"});
+  EXPECT_EQ(bad.rc, 2);
+  EXPECT_NE(bad.err.find("--cold-verifier"), std::string::npos) << bad.err;
+  pool["cold_verifier"] = "sometimes";
+  ASSERT_TRUE(write_file_atomic(path, pool.dump()).ok());
+  auto bad_pool = run_trinity({"--profile", "mock_tiny", "--pool", path, "--query", q});
+  EXPECT_EQ(bad_pool.rc, 2);
+  EXPECT_NE(bad_pool.err.find("cold_verifier"), std::string::npos) << bad_pool.err;
 }
 
 }  // namespace

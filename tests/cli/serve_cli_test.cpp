@@ -9,10 +9,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -211,6 +215,104 @@ TEST(ServeCli, OfficialOpenAiNodeClient) {
   ASSERT_NE(WEXITSTATUS(status), 77) << output;
   EXPECT_EQ(WEXITSTATUS(status), 0) << output;
   EXPECT_NE(output.find("PASS"), std::string::npos) << output;
+  EXPECT_EQ(p.stop(SIGTERM), 0);
+}
+
+// A mixed body: one to four messages (system, user, assistant turns), short and long, ASCII and
+// not, numbered so that no two requests route alike.
+std::string mixed_body(int i, bool stream) {
+  static const char* kTopics[] = {"Prove that sqrt(2) is irrational.",
+                                  "Translate 'good morning' into Japanese: おはよう?",
+                                  "Write a Python function that reverses a list.",
+                                  "Who wrote Pride and Prejudice?",
+                                  "Check this: 17 * 23 = 391.",
+                                  "Summarise the causes of the French Revolution in depth, with "
+                                  "dates, people and consequences, for a history exam."};
+  nlohmann::json msgs = nlohmann::json::array();
+  if (i % 3 == 0) msgs.push_back({{"role", "system"}, {"content", "Be brief."}});
+  msgs.push_back(
+      {{"role", "user"}, {"content", std::string(kTopics[i % 6]) + " #" + std::to_string(i)}});
+  if (i % 4 == 1) {
+    msgs.push_back(
+        {{"role", "assistant"}, {"content", "A first draft, number " + std::to_string(i * 7)}});
+    msgs.push_back({{"role", "user"}, {"content", "Improve it."}});
+  }
+  return nlohmann::json{{"model", "trinity"}, {"messages", msgs}, {"stream", stream}}.dump();
+}
+
+struct LoadCounts {
+  std::map<int, int> status;
+  std::map<std::string, int> codes;  // error codes of non-200 answers
+  int unverified = 0, empty_answers = 0;
+};
+
+// `n` requests over `threads` keep-alive connections; every 5th one streams.
+LoadCounts mixed_load(int port, int n, int threads) {
+  LoadCounts total;
+  std::mutex mu;
+  std::atomic<int> next{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      httplib::Client c("127.0.0.1", port);
+      c.set_read_timeout(30, 0);
+      LoadCounts mine;
+      for (int i = next++; i < n; i = next++) {
+        const bool stream = i % 5 == 0;
+        auto r = c.Post("/v1/chat/completions", mixed_body(i, stream), "application/json");
+        const int status = r ? r->status : -1;
+        mine.status[status] += 1;
+        if (!r) continue;
+        if (stream) {
+          if (r->body.find("\"error\"") != std::string::npos) mine.codes["stream_error"] += 1;
+          continue;
+        }
+        auto j = nlohmann::json::parse(r->body, nullptr, false);
+        if (status != 200) {
+          mine.codes[j.is_object() ? j["error"].value("code", "?") : "unparsable"] += 1;
+          continue;
+        }
+        if (j["trinity"]["status"] == "unverified") mine.unverified += 1;
+        if (j["choices"][0]["message"]["content"].get<std::string>().empty())
+          mine.empty_answers += 1;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& [k, v] : mine.status) total.status[k] += v;
+      for (auto& [k, v] : mine.codes) total.codes[k] += v;
+      total.unverified += mine.unverified;
+      total.empty_answers += mine.empty_answers;
+    });
+  }
+  for (auto& th : pool) th.join();
+  return total;
+}
+
+TEST(ServeCli, MixedLoadOnTheMockPoolHasNoErrors) {
+  ServeProcess p({"--pool", "mock", "--profile", "mock_tiny", "--port", "0", "--quiet"});
+  const int port = p.wait_port();
+  ASSERT_GT(port, 0) << p.err();
+  const LoadCounts c = mixed_load(port, 1024, 64);
+  EXPECT_EQ(c.status.size(), 1u);
+  EXPECT_EQ(c.status.count(200) ? c.status.at(200) : 0, 1024);
+  for (const auto& [code, n] : c.codes) ADD_FAILURE() << n << " x " << code;
+  EXPECT_EQ(c.empty_answers, 0);
+  EXPECT_EQ(p.stop(SIGTERM), 0);
+}
+
+TEST(ServeCli, ColdVerifierErrorReproducesTheReferenceUnderLoad) {
+  ServeProcess p({"--pool", "mock", "--profile", "mock_tiny", "--port", "0", "--quiet",
+                  "--cold-verifier", "error"});
+  const int port = p.wait_port();
+  ASSERT_GT(port, 0) << p.err();
+  const LoadCounts c = mixed_load(port, 256, 16);
+  // mock_tiny picks the Verifier first for about a third of transcripts: those fail as in the
+  // reference, everything else answers.
+  const int refused = c.status.count(422) ? c.status.at(422) : 0;
+  EXPECT_GT(refused, 0);
+  EXPECT_EQ(refused, c.codes.count("verifier_before_worker_response")
+                         ? c.codes.at("verifier_before_worker_response")
+                         : 0);
+  EXPECT_EQ((c.status.count(200) ? c.status.at(200) : 0) + refused, 256);
   EXPECT_EQ(p.stop(SIGTERM), 0);
 }
 

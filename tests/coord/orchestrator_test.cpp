@@ -1,4 +1,5 @@
 // Every path of the coordination loop, with a scripted router and scripted providers.
+#include <random>
 #include <thread>
 
 #include "coord_test_util.h"
@@ -21,6 +22,12 @@ class LoopTest : public ::testing::Test {
     opts.sinks.push_back(&sink_);
     opts.run_id = "test-run";
     return orch.run({{"user", "What is 6 * 7?"}}, opts);
+  }
+  // The reference's policy: a Verifier before any Worker answer fails the run.
+  static RunOptions reference_opts() {
+    RunOptions o;
+    o.cold_verifier = ColdVerifier::kError;
+    return o;
   }
   std::vector<std::string> dispatched_roles() {
     std::vector<std::string> r;
@@ -78,7 +85,7 @@ TEST_F(LoopTest, WorkerThenVerifierAccept) {
 
 TEST_F(LoopTest, AcceptWithoutWorkerReturnsTheVerifierReply) {
   // Routed Verifier in the low band: reflex dispatches it even without a Worker answer.
-  auto r = run({{0, kRoleVerifier, kLowAgent, kLowRole}});
+  auto r = run({{0, kRoleVerifier, kLowAgent, kLowRole}}, reference_opts());
   ASSERT_TRUE(r.ok()) << r.status.message();
   EXPECT_EQ(*r.answer, "ACCEPT: correct");
 }
@@ -109,13 +116,13 @@ TEST_F(LoopTest, ThinkerWithoutValidSuggestionKeepsRouting) {
 TEST_F(LoopTest, ThinkerSuggestingVerifierBeforeWorkerFails) {
   provider_->set(kRoleThinker,
                  {{"<suggestion>check</suggestion><suggested_role>verifier</suggested_role>"}});
-  auto r = run({{1, kRoleThinker}, {2, kRoleWorker}});
+  auto r = run({{1, kRoleThinker}, {2, kRoleWorker}}, reference_opts());
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.failure_reason, "verifier_before_worker_response");
 }
 
 TEST_F(LoopTest, VerifierBeforeWorkerFailsWithoutDispatch) {
-  auto r = run({{0, kRoleVerifier}});
+  auto r = run({{0, kRoleVerifier}}, reference_opts());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.failure_reason, "verifier_before_worker_response");
   EXPECT_NE(r.status.message().find("verifier_before_worker_response"), std::string::npos);
@@ -138,7 +145,7 @@ TEST_F(LoopTest, MaxTurnsWithWorkerReturnsLatestWorker) {
 }
 
 TEST_F(LoopTest, MaxTurnsWithoutWorkerIsAnError) {
-  RunOptions o;
+  RunOptions o = reference_opts();
   o.max_turns = 2;
   auto r = run({{0, kRoleThinker}}, o);
   ASSERT_FALSE(r.ok());
@@ -268,7 +275,7 @@ TEST_F(LoopTest, ReflexBandsForEachRoutedRole) {
     if (c.with_worker_first) steps.push_back({0, kRoleWorker, kMediumAgent, kMediumRole});
     steps.push_back({2, c.routed_role, c.agent_margin, c.role_margin});
     steps.push_back({3, kRoleVerifier, kMediumAgent, kMediumRole});
-    auto r = run(steps);
+    auto r = run(steps, reference_opts());  // the reference's reflex paths
     EXPECT_EQ(r.ok(), c.ok) << r.status.message();
     EXPECT_EQ(dispatched_roles(), c.expected_roles);
     auto rx = sink_.of("reflex_decision");
@@ -290,7 +297,7 @@ TEST_F(LoopTest, NoReflexKeepsTheRoutedRole) {
 }
 
 TEST_F(LoopTest, ThresholdsAreOverridable) {
-  RunOptions o;
+  RunOptions o = reference_opts();
   o.reflex.agent_floor = 0.6;  // 0.5 is now below the floor -> low
   auto r = run({{0, kRoleWorker}, {1, kRoleVerifier}}, o);
   ASSERT_TRUE(r.ok()) << r.status.message();
@@ -452,6 +459,109 @@ TEST(BudgetUnits, UsdToMicroAndCost) {
   s.price_in_per_mtok = 3.0;
   s.price_out_per_mtok = 15.0;
   EXPECT_EQ(call_cost_micro_usd(s, 1000, 200), 6000);  // 3000 + 3000 micro-dollars
+}
+
+// --- cold_verifier worker (the default): a Verifier turn before any Worker answer is dispatched
+// as a Worker turn, and the last allowed turn without a Worker answer is a Worker turn.
+
+TEST_F(LoopTest, ColdVerifierIsDispatchedAsAWorkerTurn) {
+  auto r = run({{4, kRoleVerifier}, {5, kRoleVerifier}});
+  ASSERT_TRUE(r.ok()) << r.status.message();
+  EXPECT_EQ(r.outcome, "accepted");
+  EXPECT_STREQ(r.run_status(), "accepted");
+  EXPECT_EQ(*r.answer, "42");
+  EXPECT_EQ(dispatched_roles(), (std::vector<std::string>{"Worker", "Verifier"}));
+  EXPECT_EQ(provider_->requests()[0].agent_id, 4);  // the routed agent, as a Worker
+  ASSERT_EQ(r.turns.size(), 2u);
+  EXPECT_EQ(r.turns[0].reroute, "cold_verifier");
+  EXPECT_EQ(r.turns[1].reroute, "");
+  auto rx = sink_.of("reflex_decision")[0];
+  EXPECT_EQ(rx["cold_verifier"], "worker");
+  EXPECT_EQ(rx["role_name"], "Verifier");
+  EXPECT_EQ(rx["reroute"]["reason"], "cold_verifier");
+  EXPECT_EQ(rx["reroute"]["from_role"], "Verifier");
+  EXPECT_EQ(rx["reroute"]["to_role"], "Worker");
+  auto ds = sink_.of("provider_dispatch_started");
+  EXPECT_EQ(ds[0]["role_name"], "Worker");
+  EXPECT_EQ(ds[0]["rerouted_from"], "Verifier");
+  EXPECT_EQ(ds[0]["reroute_reason"], "cold_verifier");
+  EXPECT_TRUE(ds[1]["rerouted_from"].is_null());
+  EXPECT_TRUE(sink_.of("reflex_decision")[1]["reroute"].is_null());
+}
+
+TEST_F(LoopTest, ReflexForcedColdVerifierIsAWorkerTurnToo) {
+  // Low band: Thinker now, Verifier forced next; with no Worker answer yet that Verifier turn is
+  // a Worker turn, and a low-band Verifier after it runs as usual.
+  auto r = run({{0, kRoleWorker, kLowAgent, kLowRole},
+                {1, kRoleWorker, kMediumAgent, kMediumRole},
+                {2, kRoleVerifier, kLowAgent, kLowRole}});
+  ASSERT_TRUE(r.ok()) << r.status.message();
+  EXPECT_EQ(dispatched_roles(), (std::vector<std::string>{"Thinker", "Worker", "Verifier"}));
+  EXPECT_EQ(r.turns[1].reroute, "cold_verifier");
+  EXPECT_EQ(*r.answer, "42");
+}
+
+TEST_F(LoopTest, TheLastTurnWithoutAWorkerAnswerIsAWorkerTurn) {
+  RunOptions o;
+  o.max_turns = 3;
+  auto r = run({{0, kRoleThinker}}, o);
+  ASSERT_TRUE(r.ok()) << r.status.message();
+  EXPECT_EQ(dispatched_roles(), (std::vector<std::string>{"Thinker", "Thinker", "Worker"}));
+  EXPECT_EQ(r.turns[2].reroute, "last_turn");
+  EXPECT_EQ(r.outcome, "max_turns");
+  EXPECT_STREQ(r.run_status(), "unverified");
+  EXPECT_EQ(*r.answer, "42");
+  EXPECT_EQ(sink_.of("run_finished").size(), 1u);
+  // A single allowed turn is a Worker turn whatever the route.
+  provider_ = std::make_shared<ScriptedProvider>("m", &clock_);
+  provider_->set(kRoleWorker, {{"only"}});
+  RunOptions one;
+  one.max_turns = 1;
+  auto single = run({{2, kRoleVerifier}}, one);
+  ASSERT_TRUE(single.ok()) << single.status.message();
+  EXPECT_EQ(*single.answer, "only");
+  EXPECT_STREQ(single.run_status(), "unverified");
+}
+
+TEST_F(LoopTest, ErrorPolicyKeepsTheReferencesLastTurn) {
+  RunOptions o = reference_opts();
+  o.max_turns = 3;
+  auto r = run({{0, kRoleThinker}}, o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.failure_reason, "max_turns_reached");
+  EXPECT_STREQ(r.run_status(), "failed");
+  EXPECT_EQ(dispatched_roles(), (std::vector<std::string>{"Thinker", "Thinker", "Thinker"}));
+}
+
+TEST_F(LoopTest, UnderWorkerNoRunIsAcceptedWithoutAWorkerAnswer) {
+  // Every route sequence of up to 5 steps over the three roles and two bands, verdicts mixed.
+  const int roles[] = {kRoleWorker, kRoleThinker, kRoleVerifier};
+  const double agent_margins[] = {kMediumAgent, kLowAgent};
+  std::mt19937 rng(7);
+  for (int trial = 0; trial < 400; ++trial) {
+    std::vector<ScriptStep> steps;
+    for (int t = 0; t < 5; ++t)
+      steps.push_back({static_cast<int>(rng() % kNumAgents), roles[rng() % 3],
+                       agent_margins[rng() % 2], kMediumRole});
+    provider_ = std::make_shared<ScriptedProvider>("m", &clock_);
+    provider_->set(kRoleWorker, {{"w1"}, {"w2"}});
+    provider_->set(kRoleThinker,
+                   {{"<suggestion>s</suggestion><suggested_role>verifier</suggested_role>"}});
+    provider_->set(kRoleVerifier, {rng() % 2 ? ScriptedReply{"ACCEPT"} : ScriptedReply{"REVISE"}});
+    RunOptions o;
+    o.max_turns = 1 + static_cast<int>(rng() % 5);
+    auto r = run(steps, o);
+    ASSERT_TRUE(r.ok()) << "trial " << trial << ": " << r.failure_reason;
+    ASSERT_TRUE(r.answer.has_value());
+    EXPECT_EQ(r.answer->front(), 'w') << "trial " << trial << ": " << *r.answer;
+    bool worker_seen = false;
+    for (const auto& req : provider_->requests()) {
+      if (req.role_id == kRoleVerifier) {
+        EXPECT_TRUE(worker_seen) << "trial " << trial;
+      }
+      worker_seen = worker_seen || req.role_id == kRoleWorker;
+    }
+  }
 }
 
 }  // namespace

@@ -80,7 +80,7 @@ TEST_F(ServerHttpTest, ChatCompletionNonStreaming) {
   EXPECT_EQ(x["run_id"].get<std::string>().size(), 16u);
   EXPECT_EQ(id, "chatcmpl-" + x["run_id"].get<std::string>());
   EXPECT_EQ(r.headers["x-trinity-run-id"], x["run_id"]);
-  EXPECT_EQ(x["status"], "ok");
+  EXPECT_EQ(x["status"], "accepted");
   EXPECT_EQ(x["outcome"], "accepted");
   EXPECT_TRUE(x["trace"].is_null());
   ASSERT_EQ(x["turns"].size(), 2u);
@@ -268,11 +268,81 @@ TEST_F(ServerHttpTest, RequestBudgetsOnlyTighten) {
             1.0);
 }
 
-TEST_F(ServerHttpTest, VerifierFirstRunIsAnError) {
+TEST_F(ServerHttpTest, VerifierFirstIsAWorkerTurnByDefault) {
   TestServer ts(test_config(), std::make_shared<TurnRouter>(/*verifier_first=*/true), mock_pools());
   HttpResult r = post(ts.url("/v1/chat/completions"), chat_body("q"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json x = r.js()["trinity"];
+  EXPECT_EQ(x["status"], "accepted");
+  ASSERT_EQ(x["turns"].size(), 2u);
+  EXPECT_EQ(x["turns"][0]["role"], "Worker");
+  EXPECT_EQ(x["turns"][0]["reroute"], "cold_verifier");
+  EXPECT_EQ(x["turns"][1]["role"], "Verifier");
+}
+
+TEST_F(ServerHttpTest, ColdVerifierErrorReproducesTheReference) {
+  ServerConfig cfg = test_config();
+  cfg.cold_verifier = coord::ColdVerifier::kError;
+  TestServer strict(cfg, std::make_shared<TurnRouter>(/*verifier_first=*/true), mock_pools());
+  HttpResult r = post(strict.url("/v1/chat/completions"), chat_body("q"));
   expect_openai_error(r, 422, "coordination_error", "verifier_before_worker_response");
-  EXPECT_EQ(r.js()["trinity"]["status"], "error");
+  EXPECT_EQ(r.js()["trinity"]["status"], "failed");
+  // A request cannot loosen the server's policy...
+  HttpResult loosen = post(strict.url("/v1/chat/completions"),
+                           chat_body("q", false, {{"trinity", {{"cold_verifier", "worker"}}}}));
+  expect_openai_error(loosen, 422, "coordination_error", "verifier_before_worker_response");
+  // ...but can tighten the default one.
+  TestServer lenient(test_config(), std::make_shared<TurnRouter>(/*verifier_first=*/true),
+                     mock_pools());
+  HttpResult tighten = post(lenient.url("/v1/chat/completions"),
+                            chat_body("q", false, {{"trinity", {{"cold_verifier", "error"}}}}));
+  expect_openai_error(tighten, 422, "coordination_error", "verifier_before_worker_response");
+  HttpResult bad = post(lenient.url("/v1/chat/completions"),
+                        chat_body("q", false, {{"trinity", {{"cold_verifier", "maybe"}}}}));
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_NE(bad.body.find("trinity.cold_verifier"), std::string::npos) << bad.body;
+}
+
+TEST_F(ServerHttpTest, TurnsRunningOutReturnTheUnverifiedAnswer) {
+  ServerConfig cfg = test_config();
+  cfg.max_turns = 3;
+  auto p = std::make_shared<TextProvider>("Worker says 7", "REVISE: not convinced");
+  TestServer ts(cfg, std::make_shared<TurnRouter>(), fixed_pools(p));
+  HttpResult r = post(ts.url("/v1/chat/completions"), chat_body("q"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = r.js();
+  EXPECT_EQ(j["choices"][0]["message"]["content"], "Worker says 7");
+  EXPECT_EQ(j["trinity"]["status"], "unverified");
+  EXPECT_EQ(j["trinity"]["outcome"], "max_turns");
+  EXPECT_EQ(j["trinity"]["turns"].size(), 3u);
+}
+
+// Redaction belongs to traces: an answer comes back verbatim, less the pool's own key values.
+TEST_F(ServerHttpTest, AnswersComeBackVerbatim) {
+  const std::string secret = "sk-pool-secret-7777777";
+  const std::string said =
+      "The bearer of a token is trusted. Authorization: Bearer abc123. "
+      "api_key=xyz. Our key is " +
+      secret + ".";
+  const std::string want =
+      "The bearer of a token is trusted. Authorization: Bearer abc123. "
+      "api_key=xyz. Our key is <redacted>.";
+  auto p = std::make_shared<TextProvider>(said, "ACCEPT");
+  TestServer ts(test_config(), std::make_shared<TurnRouter>(), fixed_pools(p, {secret}));
+  HttpResult r = post(ts.url("/v1/chat/completions"), chat_body("q"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.js()["choices"][0]["message"]["content"], want);
+  HttpResult s = post(ts.url("/v1/chat/completions"), chat_body("q", true));
+  ASSERT_EQ(s.status, 200);
+  std::string streamed;
+  for (const auto& d : sse_data(s.body)) {
+    if (d == "[DONE]") continue;
+    const json c = json::parse(d);
+    if (!c["choices"].empty() && c["choices"][0]["delta"].contains("content"))
+      streamed += c["choices"][0]["delta"]["content"].get<std::string>();
+  }
+  EXPECT_EQ(streamed, want);
+  EXPECT_EQ(s.body.find(secret), std::string::npos);
 }
 
 // max_tokens / temperature reach the provider; secrets never reach a response or a trace.

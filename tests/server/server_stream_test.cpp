@@ -76,7 +76,7 @@ TEST(ServerStream, ChunkOrderContentAndDone) {
           EXPECT_TRUE(x["turn"].contains(k)) << k;
       }
       if (x["event"] == "run_finished") {
-        EXPECT_EQ(x["status"], "ok");
+        EXPECT_EQ(x["status"], "accepted");
         EXPECT_EQ(x["turns"].size(), 2u);
       }
       continue;
@@ -108,7 +108,9 @@ TEST(ServerStream, ChunkOrderContentAndDone) {
 }
 
 TEST(ServerStream, FailedRunSendsErrorThenDone) {
-  TestServer ts(test_config(), std::make_shared<TurnRouter>(/*verifier_first=*/true), mock_pools());
+  ServerConfig cfg = test_config();
+  cfg.cold_verifier = coord::ColdVerifier::kError;
+  TestServer ts(cfg, std::make_shared<TurnRouter>(/*verifier_first=*/true), mock_pools());
   HttpResult r = post(ts.url("/v1/chat/completions"), chat_body("q", true));
   ASSERT_EQ(r.status, 200);
   auto data = sse_data(r.body);
@@ -117,7 +119,7 @@ TEST(ServerStream, FailedRunSendsErrorThenDone) {
   json err = json::parse(data[data.size() - 2]);
   EXPECT_EQ(err["error"]["code"], "verifier_before_worker_response");
   EXPECT_EQ(err["error"]["type"], "coordination_error");
-  EXPECT_EQ(err["trinity"]["status"], "error");
+  EXPECT_EQ(err["trinity"]["status"], "failed");
 }
 
 TEST(ServerStream, ClientDisconnectCancelsTheRun) {

@@ -199,6 +199,35 @@ class SlowProvider final : public coord::Provider {
   int delay_ms_;
 };
 
+// A provider that answers each role with a fixed text, at once.
+class TextProvider final : public coord::Provider {
+ public:
+  TextProvider(std::string worker, std::string verifier)
+      : Provider(SlowProvider::make_spec()),
+        worker_(std::move(worker)),
+        verifier_(std::move(verifier)) {}
+  Result<coord::ChatReply> chat(const coord::ChatRequest& request,
+                                const coord::CallContext&) override {
+    coord::ChatReply r;
+    r.text = request.role_id == kRoleVerifier ? verifier_ : worker_;
+    r.input_tokens = 10;
+    r.output_tokens = 3;
+    return r;
+  }
+
+ private:
+  std::string worker_, verifier_;
+};
+
+// Every slot answered by `p`; `secrets` are the pool's key values.
+inline std::shared_ptr<const PoolProvider> fixed_pools(std::shared_ptr<coord::Provider> p,
+                                                       std::vector<std::string> secrets = {}) {
+  std::array<std::shared_ptr<coord::Provider>, kNumAgents> providers;
+  for (auto& slot : providers) slot = p;
+  return PoolProvider::fixed(coord::AgentPool::from_providers(
+      providers, coord::default_role_prompts(), std::move(secrets)));
+}
+
 inline std::shared_ptr<const PoolProvider> mock_pools() {
   auto p = PoolProvider::create(coord::builtin_mock_pool(), false, coord::process_env());
   EXPECT_TRUE(p.ok()) << p.status().message();

@@ -39,14 +39,18 @@ Result<SnapshotChoice> resolve_snapshot(const std::string& flag_path, const std:
     c.path = flag_path;
     return c;
   }
-  TRINITY_ASSIGN_OR_RETURN(c.looked_for, profile_snapshot_relpath(profile, cases_path));
+  TRINITY_ASSIGN_OR_RETURN(std::string own, profile_snapshot_relpath(profile, cases_path));
+  const std::string reference =
+      std::filesystem::path(own).parent_path().string() + "/" + kReferenceSnapshotName;
+  c.looked_for = own + " or " + reference;
   for (const auto& root : roots) {
-    const std::string p =
-        root.empty() || root == "." ? c.looked_for : join_path(root, c.looked_for);
-    if (file_exists(p) && !is_directory(p)) {
-      c.source = SnapshotSource::kProfileFixture;
-      c.path = p;
-      return c;
+    for (const std::string& rel : {own, reference}) {
+      const std::string p = root.empty() || root == "." ? rel : join_path(root, rel);
+      if (file_exists(p) && !is_directory(p)) {
+        c.source = SnapshotSource::kProfileFixture;
+        c.path = p;
+        return c;
+      }
     }
   }
   return c;

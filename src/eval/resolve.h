@@ -1,8 +1,10 @@
 // Which snapshot an eval checks against:
 //   1. --snapshot FILE, if given;
-//   2. else fixtures/runtime_profiles/<profile>/<cases-stem>_logits.json, looked up under each
-//      root in order (the CLI passes the current directory first, then the project source
-//      directory); the first existing file wins;
+//   2. else fixtures/runtime_profiles/<profile>/<cases-stem>_logits.json, then the reference's
+//      own name in the same directory, fixtures/runtime_profiles/<profile>/
+//      qwen_router_prompt_eval_logits.json, looked up under each root in order (the CLI passes
+//      the current directory first, then the project source directory); the first existing
+//      file wins;
 //   3. else none (no snapshot check).
 // Only the running profile's directory is ever consulted: never another profile's snapshot.
 #pragma once
@@ -20,8 +22,10 @@ const char* snapshot_source_name(SnapshotSource s);  // "none" / "--snapshot" / 
 struct SnapshotChoice {
   SnapshotSource source = SnapshotSource::kNone;
   std::string path;        // empty when none
-  std::string looked_for;  // the profile-relative path that was searched (for the header)
+  std::string looked_for;  // the profile-relative paths searched, " or "-joined (for the header)
 };
+
+inline constexpr const char* kReferenceSnapshotName = "qwen_router_prompt_eval_logits.json";
 
 // "fixtures/runtime_profiles/<profile>/<stem>_logits.json" (stem = cases file name without its
 // last extension). The profile must be a plain name (no '/', not "." or "..").

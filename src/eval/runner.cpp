@@ -81,8 +81,7 @@ void check_case(const EvalCase& c, const RouteDecision& d, const ReflexFloors& f
   if (snapshot) {
     const SnapshotEntry* e = snapshot->find(c.id);
     if (!e) {
-      out.snapshot_missing = true;
-      out.failures.push_back("snapshot has no entry for this case");
+      out.snapshot_missing = true;  // passes, as in the reference (`is_nil(expected)`)
     } else {
       out.snapshot_checked = true;
       auto differs = [&](const std::string& field, const std::string& got,

@@ -11,9 +11,12 @@ namespace trinity::eval {
 
 namespace {
 
+// An optional list of exactly n numbers: absent or null -> empty.
 Result<std::vector<double>> number_list(const Json& obj, const char* key, size_t n,
                                         const std::string& ctx) {
-  TRINITY_ASSIGN_OR_RETURN(const Json* v, json_field(obj, key, ctx));
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::vector<double>{};
+  const Json* v = &*it;
   if (!v->is_array() || v->size() != n) {
     return parse_error(ctx + ": field '" + key + "' must be an array of " + std::to_string(n) +
                        " numbers");
@@ -30,8 +33,9 @@ Result<std::vector<double>> number_list(const Json& obj, const char* key, size_t
 
 Result<std::optional<double>> optional_number(const Json& obj, const char* key,
                                               const std::string& ctx) {
-  TRINITY_ASSIGN_OR_RETURN(const Json* v, json_field(obj, key, ctx));
-  if (v->is_null()) return std::optional<double>{};
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<double>{};
+  const Json* v = &*it;
   if (!v->is_number()) return parse_error(ctx + ": field '" + key + "' must be a number or null");
   return std::optional<double>(v->get<double>());
 }
@@ -63,7 +67,10 @@ Result<SnapshotEntry> parse_entry(const Json& c, const std::string& ctx_in) {
   TRINITY_ASSIGN_OR_RETURN(e.role_logits_rounded,
                            number_list(c, "role_logits_rounded", kNumRoles, ctx));
   TRINITY_ASSIGN_OR_RETURN(e.transcript_hash, json_string(c, "transcript_hash", ctx));
-  TRINITY_ASSIGN_OR_RETURN(e.route_hash, json_string(c, "route_hash", ctx));
+  if (auto rh = c.find("route_hash"); rh != c.end() && !rh->is_null()) {
+    if (!rh->is_string()) return parse_error(ctx + ": field 'route_hash' must be a string");
+    e.route_hash = rh->get<std::string>();
+  }
   return e;
 }
 
@@ -138,10 +145,10 @@ Json snapshot_to_json(const Snapshot& s) {
     c["token_count"] = e.token_count;
     c["agent_margin"] = e.agent_margin ? Json(*e.agent_margin) : Json(nullptr);
     c["role_margin"] = e.role_margin ? Json(*e.role_margin) : Json(nullptr);
-    c["agent_logits_rounded"] = e.agent_logits_rounded;
-    c["role_logits_rounded"] = e.role_logits_rounded;
+    if (!e.agent_logits_rounded.empty()) c["agent_logits_rounded"] = e.agent_logits_rounded;
+    if (!e.role_logits_rounded.empty()) c["role_logits_rounded"] = e.role_logits_rounded;
     c["transcript_hash"] = e.transcript_hash;
-    c["route_hash"] = e.route_hash;
+    if (!e.route_hash.empty()) c["route_hash"] = e.route_hash;
     arr.push_back(std::move(c));
   }
   doc["cases"] = std::move(arr);

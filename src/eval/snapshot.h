@@ -2,6 +2,9 @@
 //   {"schema_version": 1, "generated_at": "<ISO-8601 UTC>", "cases": [{"id", "agent_id",
 //    "role_id", "token_count", "agent_margin", "role_margin", "agent_logits_rounded",
 //    "role_logits_rounded", "transcript_hash", "route_hash"}]}
+// Reading needs only the keys the reference requires of an entry: id, agent_id, role_id,
+// token_count, transcript_hash; margins, rounded logits and route_hash are optional (recorded
+// for diagnosis, never compared, as in the reference).
 // Written with sorted keys, 2-space indentation and a trailing newline (the reference's
 // `json.dumps(..., indent=2, sort_keys=True)` layout), atomically. Logits are rounded to 6
 // decimals with elixir_round.
@@ -26,10 +29,10 @@ struct SnapshotEntry {
   int64_t token_count = 0;
   std::optional<double> agent_margin;  // null when the router gives none
   std::optional<double> role_margin;
-  std::vector<double> agent_logits_rounded;
-  std::vector<double> role_logits_rounded;
+  std::vector<double> agent_logits_rounded;  // empty when absent
+  std::vector<double> role_logits_rounded;   // empty when absent
   std::string transcript_hash;
-  std::string route_hash;
+  std::string route_hash;  // empty when absent
 };
 
 struct Snapshot {

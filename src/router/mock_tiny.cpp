@@ -4,15 +4,57 @@
 
 namespace trinity {
 
+namespace {
+
+// Unicode White_Space, less the no-break spaces (U+00A0, U+2007, U+202F).
+bool splits_words(uint32_t cp) {
+  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0x1680 ||
+         (cp >= 0x2000 && cp <= 0x200A && cp != 0x2007) || cp == 0x2028 || cp == 0x2029 ||
+         cp == 0x205F || cp == 0x3000;
+}
+
+// Decodes the code point at s[i] (advancing i); an invalid sequence yields one byte as
+// U+FFFD (not whitespace).
+uint32_t next_code_point(const std::string& s, size_t& i) {
+  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  const uint8_t c = b(i);
+  int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || i + static_cast<size_t>(len) > s.size()) {
+    ++i;
+    return 0xFFFD;
+  }
+  uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+  for (int k = 1; k < len; ++k) {
+    if ((b(i + static_cast<size_t>(k)) & 0xC0) != 0x80) {
+      ++i;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (b(i + static_cast<size_t>(k)) & 0x3F);
+  }
+  i += static_cast<size_t>(len);
+  return cp;
+}
+
+}  // namespace
+
 int64_t whitespace_word_count(const std::string& text) {
   int64_t count = 0;
   bool in_word = false;
-  for (char c : text) {
-    bool ws = c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+  for (size_t i = 0; i < text.size();) {
+    const bool ws = splits_words(next_code_point(text, i));
     if (!ws && !in_word) ++count;
     in_word = !ws;
   }
   return count;
+}
+
+int64_t mock_token_count(const std::vector<Message>& messages) {
+  std::string joined;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (i) joined += ' ';
+    joined += messages[i].content;
+  }
+  return whitespace_word_count(joined);
 }
 
 Result<RouteDecision> MockTinyRouter::route(const std::vector<Message>& messages) const {
@@ -24,13 +66,23 @@ Result<RouteDecision> MockTinyRouter::route(const std::vector<Message>& messages
   };
   auto byte = [&](size_t i) { return nibble(2 * i) * 16 + nibble(2 * i + 1); };
   const int h0 = byte(0), h1 = byte(1), h2 = byte(2);
-  const float hot = 1.0f + static_cast<float>(h2) / 255.0f;
+  const int agent_id = h0 % kNumAgents, role_id = h1 % kNumRoles;
+  const double hot = 1.0 + static_cast<double>(h2) / 255.0;  // double, as the reference
   std::array<float, kNumAgents> agent{};
   std::array<float, kNumRoles> role{};
-  agent[static_cast<size_t>(h0 % kNumAgents)] = hot;
-  role[static_cast<size_t>(h1 % kNumRoles)] = hot;
+  agent[static_cast<size_t>(agent_id)] = static_cast<float>(hot);
+  role[static_cast<size_t>(role_id)] = static_cast<float>(hot);
   TRINITY_ASSIGN_OR_RETURN(RouteDecision d, make_route_decision(messages, agent, role));
-  d.token_count = whitespace_word_count(build_transcript(messages));
+  std::array<double, kNumAgents + kNumRoles> exact{};
+  exact[static_cast<size_t>(agent_id)] = hot;
+  exact[static_cast<size_t>(kNumAgents + role_id)] = hot;
+  d.logits_f64 = exact;
+  d.agent_margin = hot;  // top1 - top2 = hot - 0
+  d.role_margin = hot;
+  const auto rounded = d.rounded_logits();
+  TRINITY_ASSIGN_OR_RETURN(d.route_hash,
+                           route_hash(d.agent_id, d.role_id, rounded.data(), rounded.size()));
+  d.token_count = mock_token_count(messages);
   d.profile = profile();
   return d;
 }

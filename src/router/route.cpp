@@ -38,9 +38,10 @@ const char* agent_label(int agent_id) {
 
 std::array<double, kNumAgents + kNumRoles> RouteDecision::rounded_logits() const {
   std::array<double, kNumAgents + kNumRoles> out{};
-  for (int i = 0; i < kNumAgents; ++i) out[i] = elixir_round(static_cast<double>(agent_logits[i]));
-  for (int i = 0; i < kNumRoles; ++i)
-    out[kNumAgents + i] = elixir_round(static_cast<double>(role_logits[i]));
+  for (int i = 0; i < kNumAgents; ++i) out[i] = static_cast<double>(agent_logits[i]);
+  for (int i = 0; i < kNumRoles; ++i) out[kNumAgents + i] = static_cast<double>(role_logits[i]);
+  if (logits_f64) out = *logits_f64;
+  for (double& v : out) v = elixir_round(v);
   return out;
 }
 
@@ -51,9 +52,13 @@ OrderedJson RouteDecision::to_json() const {
   j["role_name"] = role_name(role_id);
   j["agent_label"] = agent_label(agent_id);
   j["agent_logits"] = OrderedJson::array();
-  for (float v : agent_logits) j["agent_logits"].push_back(static_cast<double>(v));
   j["role_logits"] = OrderedJson::array();
-  for (float v : role_logits) j["role_logits"].push_back(static_cast<double>(v));
+  for (int i = 0; i < kNumAgents + kNumRoles; ++i) {
+    const double v = logits_f64       ? (*logits_f64)[static_cast<size_t>(i)]
+                     : i < kNumAgents ? static_cast<double>(agent_logits[i])
+                                      : static_cast<double>(role_logits[i - kNumAgents]);
+    j[i < kNumAgents ? "agent_logits" : "role_logits"].push_back(v);
+  }
   j["agent_margin"] = agent_margin ? OrderedJson(*agent_margin) : OrderedJson(nullptr);
   j["role_margin"] = role_margin ? OrderedJson(*role_margin) : OrderedJson(nullptr);
   j["token_count"] = token_count;

@@ -44,6 +44,9 @@ struct RouteDecision {
   std::string transcript_hash;  // lowercase hex sha256 of the ETF of the messages
   std::string route_hash;       // lowercase hex sha256 of the ETF of [agent, role, rounded logits]
   std::string profile;          // router profile that made the decision
+  // The 10 logits in double precision, for routers that compute them so (mock_tiny); when set,
+  // rounded_logits() and to_json() use them instead of the f32 arrays.
+  std::optional<std::array<double, kNumAgents + kNumRoles>> logits_f64;
 
   // The 10 logits (7 agent then 3 role), each rounded to 6 decimals (Elixir Float.round).
   std::array<double, kNumAgents + kNumRoles> rounded_logits() const;

@@ -117,6 +117,44 @@ TEST_F(EvalCli, WrongExpectationFailsAndListsTheId) {
   EXPECT_EQ(j["cases"].size(), 1u);
 }
 
+// A cases file and snapshot as the reference writes them: its file name in the profile's
+// fixture directory, entries with only the required keys, and one case with no entry (passes).
+TEST_F(EvalCli, ReferenceSnapshotFileIsFoundAndMissingEntriesPass) {
+  Json entries = Json::array();
+  MockTinyRouter mock;
+  for (size_t i = 1; i < file_.cases.size(); ++i) {  // no entry for the first case
+    auto d = mock.route(file_.cases[i].messages);
+    ASSERT_TRUE(d.ok());
+    entries.push_back({{"id", file_.cases[i].id},
+                       {"agent_id", d->agent_id},
+                       {"role_id", d->role_id},
+                       {"token_count", d->token_count},
+                       {"transcript_hash", d->transcript_hash}});
+  }
+  const std::string fixture = dir_ + "/fixtures/runtime_profiles/mock_tiny";
+  ASSERT_TRUE(make_dirs(fixture).ok());
+  ASSERT_TRUE(write_file_atomic(fixture + "/qwen_router_prompt_eval_logits.json",
+                                Json{{"schema_version", 1}, {"cases", entries}}.dump())
+                  .ok());
+  CmdResult r = eval("--cases mock_cases.json --json" + std::string(kFloors));
+  ASSERT_EQ(r.rc, 0) << r.out << r.err;
+  Json j = Json::parse(r.out);
+  EXPECT_EQ(j["snapshot"]["source"], "profile fixture");
+  EXPECT_NE(j["snapshot"]["path"].get<std::string>().find("qwen_router_prompt_eval_logits.json"),
+            std::string::npos);
+  EXPECT_EQ(j["cases"][0]["snapshot"]["missing"], true);
+  EXPECT_EQ(j["cases"][0]["verdict"], "PASS");
+  EXPECT_EQ(j["cases"][1]["snapshot"]["checked"], true);
+  // A differing entry still fails.
+  entries[0]["token_count"] = entries[0]["token_count"].get<int>() + 1;
+  ASSERT_TRUE(write_file_atomic(fixture + "/qwen_router_prompt_eval_logits.json",
+                                Json{{"schema_version", 1}, {"cases", entries}}.dump())
+                  .ok());
+  r = eval("--cases mock_cases.json" + std::string(kFloors));
+  EXPECT_EQ(r.rc, 1) << r.out;
+  EXPECT_NE(r.err.find(file_.cases[1].id), std::string::npos) << r.err;
+}
+
 TEST_F(EvalCli, SnapshotOutThenProfileFixtureResolutionAndTokenCountFailure) {
   CmdResult r = eval(
       "--cases mock_cases.json --snapshot-out snap.json --write-expected refreshed.json"

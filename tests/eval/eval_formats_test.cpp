@@ -154,6 +154,32 @@ TEST(EvalSnapshot, WriterReproducesTheReferenceFromDecisions) {
   EXPECT_EQ(read_or_die(out), snapshot_to_text(mine));
 }
 
+TEST(EvalSnapshot, OnlyTheReferencesRequiredKeysAreNeeded) {
+  // An entry with id, agent_id, role_id, token_count and transcript_hash alone.
+  const std::string text =
+      R"({"schema_version":1,"cases":[{"id":"a","agent_id":3,"role_id":1,"token_count":4,)"
+      R"("transcript_hash":"abc"},{"id":"b","agent_id":0,"role_id":2,"token_count":9,)"
+      R"("transcript_hash":"def","agent_margin":null,"route_hash":null}]})";
+  auto s = parse_snapshot(text, "ref.json");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  ASSERT_EQ(s->cases.size(), 2u);
+  EXPECT_EQ(s->cases[0].token_count, 4);
+  EXPECT_TRUE(s->cases[0].agent_logits_rounded.empty());
+  EXPECT_TRUE(s->cases[0].route_hash.empty());
+  EXPECT_FALSE(s->cases[1].agent_margin.has_value());
+  // Written back, absent fields stay absent.
+  auto again = parse_snapshot(snapshot_to_text(*s), "again.json");
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(snapshot_to_json(*again), snapshot_to_json(*s));
+  for (const char* key : {"id", "agent_id", "role_id", "token_count", "transcript_hash"}) {
+    Json d = Json::parse(text);
+    d["cases"][0].erase(key);
+    auto r = parse_snapshot(d.dump(), "ref.json");
+    ASSERT_FALSE(r.ok()) << key;
+    EXPECT_NE(r.status().message().find(key), std::string::npos) << r.status().message();
+  }
+}
+
 TEST(EvalSnapshot, ErrorsNameFileCaseAndField) {
   const std::string good = read_or_die(golden_routes_dir() + "/f32.snapshot.json");
   auto doc = Json::parse(good);

@@ -130,14 +130,17 @@ TEST(EvalVerdict, SnapshotTokenCountChangeFailsLogitsChangeDoesNot) {
     EXPECT_EQ(run->results[1].snapshot_mismatches, std::vector<std::string>{field});
   }
 
-  // A case the snapshot does not know fails (the snapshot must cover what it checks).
+  // A case the snapshot does not know passes its snapshot check, as in the reference
+  // (`is_nil(expected)`), and is reported as having no entry.
   Snapshot partial = snap;
   partial.cases.pop_back();
   opt.snapshot = &partial;
   run = run_eval(router, cases, opt);
   ASSERT_TRUE(run.ok());
   EXPECT_TRUE(run->results[1].snapshot_missing);
-  EXPECT_EQ(run->results[1].verdict, Verdict::kFail);
+  EXPECT_FALSE(run->results[1].snapshot_checked);
+  EXPECT_EQ(run->results[1].verdict, Verdict::kPass);
+  EXPECT_TRUE(run->results[1].failures.empty());
 }
 
 TEST(EvalDeterminism, StableRouterUsesBatchesAndReportsNothing) {
@@ -219,7 +222,9 @@ TEST_F(ResolveTest, ProfileFixtureFlagAndNoFallback) {
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->source, SnapshotSource::kNone);
   EXPECT_TRUE(c->path.empty());
-  EXPECT_EQ(c->looked_for, "fixtures/runtime_profiles/cpu/router_cases_logits.json");
+  EXPECT_EQ(c->looked_for,
+            "fixtures/runtime_profiles/cpu/router_cases_logits.json or "
+            "fixtures/runtime_profiles/cpu/qwen_router_prompt_eval_logits.json");
 
   // Other stems do not match.
   c = resolve_snapshot("", "reference", "other/cases.json", {root_});
@@ -243,6 +248,21 @@ TEST_F(ResolveTest, ProfileFixtureFlagAndNoFallback) {
   c = resolve_snapshot("", "cpu", "evals/router_cases.json", {root_, other});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->path, other + "/fixtures/runtime_profiles/cpu/router_cases_logits.json");
+
+  // The reference's own file name is found beside ours, for any cases file; ours wins.
+  const std::string ref_name =
+      root_ + "/fixtures/runtime_profiles/cpu/qwen_router_prompt_eval_logits.json";
+  ASSERT_TRUE(write_file_atomic(ref_name, "{}").ok());
+  c = resolve_snapshot("", "cpu", "elsewhere/qwen_router_prompt_eval_cases.json", {root_});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->source, SnapshotSource::kProfileFixture);
+  EXPECT_EQ(c->path, ref_name);
+  ASSERT_TRUE(
+      write_file_atomic(root_ + "/fixtures/runtime_profiles/cpu/router_cases_logits.json", "{}")
+          .ok());
+  c = resolve_snapshot("", "cpu", "evals/router_cases.json", {root_});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->path, root_ + "/fixtures/runtime_profiles/cpu/router_cases_logits.json");
 
   EXPECT_FALSE(profile_snapshot_relpath("../reference", "x.json").ok());
   EXPECT_FALSE(profile_snapshot_relpath("..", "x.json").ok());

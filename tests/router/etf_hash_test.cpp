@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <set>
 #include <thread>
 
 #include "core/file_util.h"
@@ -146,19 +147,74 @@ TEST(MockTiny, FollowsTheDigestRule) {
   EXPECT_EQ(d->transcript_hash, "05485d3e42e7b2e0c63bad13d446915173499b5a9a980faff24195c33bdbf0b3");
   EXPECT_EQ(d->agent_id, 0x05 % 7);
   EXPECT_EQ(d->role_id, 0x48 % 3);
-  const float hot = 1.0f + 0x5d / 255.0f;
+  const double hot = 1.0 + 0x5d / 255.0;  // double, as the reference computes it
   for (int i = 0; i < kNumAgents; ++i)
-    EXPECT_EQ(d->agent_logits[static_cast<size_t>(i)], i == d->agent_id ? hot : 0.0f);
+    EXPECT_EQ(d->agent_logits[static_cast<size_t>(i)],
+              i == d->agent_id ? static_cast<float>(hot) : 0.0f);
   for (int i = 0; i < kNumRoles; ++i)
-    EXPECT_EQ(d->role_logits[static_cast<size_t>(i)], i == d->role_id ? hot : 0.0f);
-  EXPECT_DOUBLE_EQ(*d->agent_margin, static_cast<double>(hot));
-  EXPECT_DOUBLE_EQ(*d->role_margin, static_cast<double>(hot));
-  EXPECT_EQ(d->token_count, 8);  // "user:" "What" "is" "17" "+" "25?" "Answer" "briefly."
+    EXPECT_EQ(d->role_logits[static_cast<size_t>(i)],
+              i == d->role_id ? static_cast<float>(hot) : 0.0f);
+  ASSERT_TRUE(d->logits_f64.has_value());
+  EXPECT_EQ((*d->logits_f64)[static_cast<size_t>(d->agent_id)], hot);
+  EXPECT_EQ(*d->agent_margin, hot);
+  EXPECT_EQ(*d->role_margin, hot);
+  EXPECT_EQ(d->token_count, 7);  // "What" "is" "17" "+" "25?" "Answer" "briefly." (no role)
   auto rounded = d->rounded_logits();
   auto rh = route_hash(d->agent_id, d->role_id, rounded.data(), rounded.size());
   ASSERT_TRUE(rh.ok());
   EXPECT_EQ(d->route_hash, *rh);
   EXPECT_FALSE(router.route({}).ok());
+}
+
+TEST(MockTiny, TokenCountIsTheReferencesWordCountOfTheContents) {
+  MockTinyRouter router;
+  // The reference's round-trip test pins this prompt at 4 tokens.
+  auto d = router.route({{"user", "Route this deterministic prompt."}});
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->token_count, 4);
+  // Contents joined by one space; roles are not words.
+  EXPECT_EQ(mock_token_count({{"system", "Be brief."}, {"user", "two words"}}), 4);
+  EXPECT_EQ(mock_token_count({{"user", "glued"}, {"assistant", "together"}}), 2);
+  EXPECT_EQ(mock_token_count({{"user", ""}, {"assistant", "  "}}), 0);
+  // Unicode whitespace splits (U+3000, U+0085, U+2028, U+1680); no-break spaces do not.
+  EXPECT_EQ(whitespace_word_count("a\u3000b\u0085c\u2028d\u1680e"), 5);
+  EXPECT_EQ(whitespace_word_count("a\u00a0b\u2007c\u202fd"), 1);
+  EXPECT_EQ(whitespace_word_count("\t\n a \r\v\f b "), 2);
+  EXPECT_EQ(whitespace_word_count(std::string("x\xff\xfe y")), 2);  // invalid UTF-8: not space
+  EXPECT_EQ(whitespace_word_count(std::string("\xe3\x80")), 1);     // truncated U+3000
+}
+
+TEST(MockTiny, OneHotLogitIsRoundedFromItsDoubleValue) {
+  // 1 + h/255 rounded to 6 decimals differs between f32 arithmetic (trinity's old mock) and
+  // f64 (the reference) for 9 of the 256 digest bytes.
+  std::set<int> differs;
+  for (int h = 0; h < 256; ++h) {
+    const double exact = 1.0 + h / 255.0;
+    const float f32 = 1.0f + static_cast<float>(h) / 255.0f;
+    if (elixir_round(exact) != elixir_round(static_cast<double>(f32))) differs.insert(h);
+  }
+  ASSERT_EQ(differs.size(), 9u);
+  // A transcript whose h[2] is one of them routes with the double's rounding.
+  MockTinyRouter router;
+  int checked = 0;
+  for (int i = 0; i < 20000 && checked < 3; ++i) {
+    std::vector<Message> msgs = {{"user", "probe " + std::to_string(i)}};
+    auto d = router.route(msgs);
+    ASSERT_TRUE(d.ok());
+    const int h2 = std::stoi(d->transcript_hash.substr(4, 2), nullptr, 16);
+    if (!differs.count(h2)) continue;
+    const double want = elixir_round(1.0 + h2 / 255.0);
+    EXPECT_EQ(d->rounded_logits()[static_cast<size_t>(d->agent_id)], want);
+    const std::array<double, 10> ref_rounded = [&] {
+      std::array<double, 10> r{};
+      r[static_cast<size_t>(d->agent_id)] = want;
+      r[static_cast<size_t>(kNumAgents + d->role_id)] = want;
+      return r;
+    }();
+    EXPECT_EQ(d->route_hash, *route_hash(d->agent_id, d->role_id, ref_rounded.data(), 10));
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
 }
 
 TEST(MockTiny, ConcurrentRoutesAgree) {

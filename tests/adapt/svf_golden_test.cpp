@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "adapt/svf.h"
+#include "common/compare.h"
 #include "core/dtype.h"
 #include "io/npy.h"
 
@@ -14,16 +15,6 @@ namespace trinity {
 namespace {
 
 const std::string kGolden = std::string(TRINITY_TEST_DATA_DIR) + "/golden";
-
-double row_rel_err(const float* a, const float* b, int64_t n) {
-  double num = 0, den = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    const double d = static_cast<double>(a[i]) - b[i];
-    num += d * d;
-    den += static_cast<double>(b[i]) * b[i];
-  }
-  return std::sqrt(num) / std::max(std::sqrt(den), 1e-30);
-}
 
 std::string stem(const SvfTarget& t) {
   std::string f = t.checkpoint_file();
@@ -55,7 +46,7 @@ double check_target(const std::string& variant, const SvfTarget& t, const std::v
     for (int64_t i = 0; i < m; ++i) {
       double s = 0;
       for (int64_t j = 0; j < n; ++j) s += static_cast<double>(ours[i * n + j]) * ours[i * n + j];
-      worst_norm = std::max(worst_norm, std::abs(std::sqrt(s) - nw[i]) / nw[i]);
+      worst_norm = testing::max_keep_nan(worst_norm, std::abs(std::sqrt(s) - nw[i]) / nw[i]);
     }
     EXPECT_LE(worst_norm, 1e-5) << t.path << " row norms";
   } else {
@@ -69,7 +60,7 @@ double check_target(const std::string& variant, const SvfTarget& t, const std::v
   for (size_t r = 0; r < rows.size(); ++r) {
     const float* a = ours.data() + rows[r] * n;
     const float* b = want.data() + static_cast<int64_t>(r) * n;
-    worst = std::max(worst, row_rel_err(a, b, n));
+    worst = testing::max_keep_nan(worst, testing::row_rel_l2(a, b, n));
     if (!bf16) continue;
     double norm = 0;
     for (int64_t j = 0; j < n; ++j) norm += static_cast<double>(b[j]) * b[j];

@@ -84,8 +84,12 @@ INSTANTIATE_TEST_SUITE_P(
                       ModelShape{128, 200, 2, 8, 4, 32, DType::kBF16, false}),
     [](const auto& p) { return p.param.name(); });
 
-// The float64 goldens (tests/data/golden): acceptance is 1e-3 relative L2 per row.
-// The cpu-bf16 profile is held to its own derived tolerance instead.
+// The float64 goldens (tests/data/golden): the acceptance is 1e-3 relative L2 per row,
+// but each profile is held to the bound derived above (`tolerance`), which is far tighter for
+// `cpu`: the golden is the same weights in f64 end to end, whose own distance to our reference
+// engine is f32-rounding level (~1e-6), so the cpu-vs-reference bound applies to it too
+// (5e-5 for the f32 golden, 3 * 2^-16 * sqrt(4L/3) ~ 1e-4 for the bf16 one; measured 3e-7 and
+// 5e-6).
 class CpuGolden : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(CpuGolden, WithinToleranceOfFloat64) {
@@ -94,9 +98,7 @@ TEST_P(CpuGolden, WithinToleranceOfFloat64) {
   auto w = load_qwen3_weights(golden + "/model_" + dtype);
   ASSERT_TRUE(w.ok()) << w.status().message();
   auto fast = make_test_engine(*w, profile);
-  const double tol = profile == "cpu"
-                         ? 1e-3
-                         : tolerance(profile, (*w)->storage_dtype, (*w)->config.num_hidden_layers);
+  const double tol = tolerance(profile, (*w)->storage_dtype, (*w)->config.num_hidden_layers);
   auto ids_json = load_json_file(golden + "/forward/ids.json");
   ASSERT_TRUE(ids_json.ok());
   const int64_t D = (*w)->config.hidden_size;
@@ -110,7 +112,7 @@ TEST_P(CpuGolden, WithinToleranceOfFloat64) {
     ASSERT_TRUE(fast->forward_all(ids, got.data()).ok());
     const auto wf = want->to_f32();
     const double err = max_row_rel_l2(got.data(), wf.data(), n, D);
-    worst = std::max(worst, err);
+    worst = testing::max_keep_nan(worst, err);
     EXPECT_LE(err, tol) << it.key();
   }
   RecordProperty("worst_row_rel_l2", std::to_string(worst));

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/compare.h"
 #include "core/thread_pool.h"
 #include "model/profiles.h"
 #include "model/synthetic.h"
@@ -83,19 +84,7 @@ inline std::vector<int32_t> random_ids(int64_t n, int64_t vocab, uint64_t seed) 
   return ids;
 }
 
-// Relative L2 error of each row (got vs want), the worst row.
-inline double max_row_rel_l2(const float* got, const float* want, int64_t rows, int64_t D) {
-  double worst = 0.0;
-  for (int64_t r = 0; r < rows; ++r) {
-    double num = 0.0, den = 0.0;
-    for (int64_t i = 0; i < D; ++i) {
-      const double d = static_cast<double>(got[r * D + i]) - want[r * D + i];
-      num += d * d;
-      den += static_cast<double>(want[r * D + i]) * want[r * D + i];
-    }
-    worst = std::max(worst, std::sqrt(num / den));
-  }
-  return worst;
-}
+// Relative L2 error of each row (got vs want), the worst row; NaN/Inf fail (common/compare.h).
+using trinity::testing::max_row_rel_l2;
 
 }  // namespace trinity::testing_cpu

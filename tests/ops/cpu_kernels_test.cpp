@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/compare.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/kernels_isa.h"
 #include "ops/ref/ref_ops.h"
@@ -347,7 +348,7 @@ TEST_P(CpuAttention, Bf16DotKernelMatchesReference) {
             << kern.name << " out " << dtype_name(ot) << " i " << i << " (emulated bf16 rounding)";
         ASSERT_NEAR(g, want[i], tol_ref[i] + out_round + kU32 * std::fabs(want[i]))
             << kern.name << " out " << dtype_name(ot) << " i " << i << " (reference)";
-        worst = std::max(worst, std::fabs(g - emul[i]) / (tol[i] + out_round));
+        worst = testing::max_keep_nan(worst, std::fabs(g - emul[i]) / (tol[i] + out_round));
       }
       RecordProperty(std::string("worst_error_over_tol_") + dtype_name(ot), std::to_string(worst));
     }

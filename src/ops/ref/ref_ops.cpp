@@ -57,6 +57,26 @@ void matmul(const float* x, int64_t m, int64_t k, const void* w, DType wdtype, i
   }
 }
 
+void convert_f32(const float* src, int64_t n, void* dst, DType dtype) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (dtype == DType::kBF16)
+      static_cast<uint16_t*>(dst)[i] = f32_to_bf16(src[i]);
+    else
+      static_cast<float*>(dst)[i] = src[i];
+  }
+}
+
+void split_bf16(const float* x, int64_t n, uint16_t* hi, uint16_t* lo) {
+  for (int64_t i = 0; i < n; ++i) {
+    hi[i] = f32_to_bf16(x[i]);
+    lo[i] = f32_to_bf16(x[i] - bf16_to_f32(hi[i]));
+  }
+}
+
+void add(const float* a, const float* b, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+}
+
 void attention(const float* q, const float* k, const float* v, int64_t n_q, int64_t q_pos0,
                int64_t H, int64_t KV, int64_t hd, float* out) {
   const int64_t group = H / KV;

@@ -20,6 +20,17 @@ void silu_mul(const float* gu, int64_t rows, int64_t inter, float* out);
 // y[m, N] = x[m, K] · W^T with W [N, K] in its stored dtype (bf16/f16/f32), f64 accumulation.
 void matmul(const float* x, int64_t m, int64_t k, const void* w, DType wdtype, int64_t n, float* y);
 
+// dst[i] = src[i] as f32 (a copy) or bf16 (round to nearest even, NaN kept): the twin of
+// cpu::convert_f32.
+void convert_f32(const float* src, int64_t n, void* dst, DType dtype);
+
+// hi[i] = bf16(x[i]); lo[i] = bf16(x[i] - hi[i]) (the difference is exact in f32): the twin of
+// cpu::split_bf16.
+void split_bf16(const float* x, int64_t n, uint16_t* hi, uint16_t* lo);
+
+// out[i] = a[i] + b[i] (out may alias a or b): the twin of cpu::add_rows.
+void add(const float* a, const float* b, int64_t n, float* out);
+
 // Causal GQA attention of q rows at positions q_pos0.. against k/v at positions 0..:
 // q [n_q, H, hd], k/v [q_pos0 + n_q, KV, hd] (f32), out [n_q, H, hd].
 void attention(const float* q, const float* k, const float* v, int64_t n_q, int64_t q_pos0,

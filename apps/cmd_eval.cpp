@@ -153,6 +153,15 @@ int run(const Options& o, bool agent_floor_flag, bool role_floor_flag) {
     for (const auto& c : ev.results)
       std::fputs(render_case(c, ev.results.size(), info, topt).c_str(), stdout);
   }
+  // A case with no snapshot entry passes (as in the reference); say so loudly when that is
+  // every case: the snapshot was probably made for another cases file.
+  size_t without_entry = 0;
+  for (const auto& c : ev.results) without_entry += c.snapshot_missing ? 1 : 0;
+  if (snapshot && without_entry > 0 && without_entry == ev.results.size())
+    std::fprintf(stderr,
+                 "trinity eval: warning: the snapshot %s has no entry for any of the %zu "
+                 "case(s) run: nothing was compared against it\n",
+                 choice->path.c_str(), ev.results.size());
 
   // Outputs (each written atomically).
   if (!o.snapshot_out.empty()) {

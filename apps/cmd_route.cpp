@@ -22,9 +22,9 @@ void print_readable(const RouteDecision& d, const Router& r, double open_ms, dou
   std::printf("  role       %d  %-42s margin %.6f\n", d.role_id, role_name(d.role_id),
               d.role_margin.value_or(0.0));
   std::printf("  agent logits:");
-  for (float v : d.agent_logits) std::printf(" %.6f", v);
+  for (int i = 0; i < kNumAgents; ++i) std::printf(" %.6f", d.logit(i));
   std::printf("\n  role logits: ");
-  for (float v : d.role_logits) std::printf(" %.6f", v);
+  for (int i = kNumAgents; i < kNumAgents + kNumRoles; ++i) std::printf(" %.6f", d.logit(i));
   std::printf("\n  tokens %lld   transcript_hash %s\n  route_hash %s\n",
               static_cast<long long>(d.token_count), d.transcript_hash.c_str(),
               d.route_hash.c_str());

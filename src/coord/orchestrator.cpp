@@ -245,9 +245,9 @@ RunResult Run::execute(const std::vector<Message>& input) {
     rd["role_margin"] = opt_json(d.role_margin);
     rd["confidence_band"] = band_name(reflex.band);
     rd["agent_logits"] = OrderedJson::array();
-    for (float v : d.agent_logits) rd["agent_logits"].push_back(static_cast<double>(v));
     rd["role_logits"] = OrderedJson::array();
-    for (float v : d.role_logits) rd["role_logits"].push_back(static_cast<double>(v));
+    for (int i = 0; i < kNumAgents + kNumRoles; ++i)
+      rd[i < kNumAgents ? "agent_logits" : "role_logits"].push_back(d.logit(i));
     rd["token_count"] = d.token_count;
     rd["transcript_hash"] = d.transcript_hash;
     rd["route_hash"] = d.route_hash;

@@ -11,8 +11,9 @@
 //     role = override if set (consumed) else the routed role; agent = always the routed agent
 //     reflex may rewrite the role; emit route_decision, reflex_decision; budget check turn_start
 //     no Worker answer yet, cold_verifier worker (the default): a Verifier turn (forced by
-//       reflex or not) is dispatched as a Worker turn, and so is any turn on the last allowed
-//       one; the trace records the reroute (reflex_decision.reroute, dispatch rerouted_from)
+//       reflex or not) is dispatched as a Worker turn, and so is the last allowed turn
+//       (max_turns); the trace records the reroute (reflex_decision.reroute, dispatch
+//       rerouted_from). A budget that runs out still fails the run, as in the reference.
 //     cold_verifier error (the reference): a Verifier before any Worker answer (not forced by
 //       reflex) -> verifier_before_worker_response
 //     count the call, budget check before_dispatch

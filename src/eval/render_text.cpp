@@ -71,11 +71,10 @@ std::string render_case(const CaseResult& r, size_t n_cases, const RunInfo& info
   }
   if (opt.show_logits) {
     o += "    agent_logits [";
-    for (size_t i = 0; i < d.agent_logits.size(); ++i)
-      o += (i ? ", " : "") + format_double("%.6f", d.agent_logits[i]);
+    for (int i = 0; i < kNumAgents; ++i) o += (i ? ", " : "") + format_double("%.6f", d.logit(i));
     o += "]\n    role_logits  [";
-    for (size_t i = 0; i < d.role_logits.size(); ++i)
-      o += (i ? ", " : "") + format_double("%.6f", d.role_logits[i]);
+    for (int i = 0; i < kNumRoles; ++i)
+      o += (i ? ", " : "") + format_double("%.6f", d.logit(kNumAgents + i));
     o += "]\n";
   }
   for (const auto& f : r.failures) o += "    ! " + f + "\n";

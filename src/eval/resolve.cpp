@@ -43,8 +43,9 @@ Result<SnapshotChoice> resolve_snapshot(const std::string& flag_path, const std:
   const std::string reference =
       std::filesystem::path(own).parent_path().string() + "/" + kReferenceSnapshotName;
   c.looked_for = own + " or " + reference;
-  for (const auto& root : roots) {
-    for (const std::string& rel : {own, reference}) {
+  // Our name under every root first, then the reference's name under every root.
+  for (const std::string& rel : {own, reference}) {
+    for (const auto& root : roots) {
       const std::string p = root.empty() || root == "." ? rel : join_path(root, rel);
       if (file_exists(p) && !is_directory(p)) {
         c.source = SnapshotSource::kProfileFixture;

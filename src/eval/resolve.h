@@ -2,9 +2,9 @@
 //   1. --snapshot FILE, if given;
 //   2. else fixtures/runtime_profiles/<profile>/<cases-stem>_logits.json, then the reference's
 //      own name in the same directory, fixtures/runtime_profiles/<profile>/
-//      qwen_router_prompt_eval_logits.json, looked up under each root in order (the CLI passes
-//      the current directory first, then the project source directory); the first existing
-//      file wins;
+//      qwen_router_prompt_eval_logits.json: each name under each root in order (the CLI passes
+//      the current directory first, then the project source directory), our name under every
+//      root before the reference's; the first existing file wins;
 //   3. else none (no snapshot check).
 // Only the running profile's directory is ever consulted: never another profile's snapshot.
 #pragma once

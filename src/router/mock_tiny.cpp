@@ -13,25 +13,36 @@ bool splits_words(uint32_t cp) {
          cp == 0x205F || cp == 0x3000;
 }
 
-// Decodes the code point at s[i] (advancing i); an invalid sequence yields one byte as
-// U+FFFD (not whitespace).
+// Decodes the code point at s[i] and advances i. A byte that does not start a well-formed UTF-8
+// sequence (a stray continuation byte, a truncated sequence, an overlong form, a surrogate or a
+// value above U+10FFFF) is consumed alone and yields U+FFFD: never whitespace, as for Elixir,
+// which only splits on the canonical bytes of a whitespace character.
 uint32_t next_code_point(const std::string& s, size_t& i) {
-  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  const uint8_t c = b(i);
-  int len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (len == 0 || i + static_cast<size_t>(len) > s.size()) {
+  static constexpr uint32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
+  const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  const uint8_t c = byte(i);
+  const size_t len = c < 0x80           ? 1
+                     : (c >> 5) == 0x6  ? 2
+                     : (c >> 4) == 0xE  ? 3
+                     : (c >> 3) == 0x1E ? 4
+                                        : 0;
+  if (len == 0 || i + len > s.size()) {
     ++i;
     return 0xFFFD;
   }
-  uint32_t cp = len == 1 ? c : c & (0x7F >> len);
-  for (int k = 1; k < len; ++k) {
-    if ((b(i + static_cast<size_t>(k)) & 0xC0) != 0x80) {
+  uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
+  for (size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) {
       ++i;
       return 0xFFFD;
     }
-    cp = (cp << 6) | (b(i + static_cast<size_t>(k)) & 0x3F);
+    cp = (cp << 6) | (byte(i + k) & 0x3F);
   }
-  i += static_cast<size_t>(len);
+  if (cp < kMinOfLength[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
+    ++i;
+    return 0xFFFD;
+  }
+  i += len;
   return cp;
 }
 

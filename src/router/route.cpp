@@ -36,12 +36,16 @@ const char* agent_label(int agent_id) {
   return kLabels[agent_id];
 }
 
+double RouteDecision::logit(int i) const {
+  if (logits_f64) return (*logits_f64)[static_cast<size_t>(i)];
+  return i < kNumAgents ? static_cast<double>(agent_logits[static_cast<size_t>(i)])
+                        : static_cast<double>(role_logits[static_cast<size_t>(i - kNumAgents)]);
+}
+
 std::array<double, kNumAgents + kNumRoles> RouteDecision::rounded_logits() const {
   std::array<double, kNumAgents + kNumRoles> out{};
-  for (int i = 0; i < kNumAgents; ++i) out[i] = static_cast<double>(agent_logits[i]);
-  for (int i = 0; i < kNumRoles; ++i) out[kNumAgents + i] = static_cast<double>(role_logits[i]);
-  if (logits_f64) out = *logits_f64;
-  for (double& v : out) v = elixir_round(v);
+  for (int i = 0; i < kNumAgents + kNumRoles; ++i)
+    out[static_cast<size_t>(i)] = elixir_round(logit(i));
   return out;
 }
 
@@ -53,12 +57,8 @@ OrderedJson RouteDecision::to_json() const {
   j["agent_label"] = agent_label(agent_id);
   j["agent_logits"] = OrderedJson::array();
   j["role_logits"] = OrderedJson::array();
-  for (int i = 0; i < kNumAgents + kNumRoles; ++i) {
-    const double v = logits_f64       ? (*logits_f64)[static_cast<size_t>(i)]
-                     : i < kNumAgents ? static_cast<double>(agent_logits[i])
-                                      : static_cast<double>(role_logits[i - kNumAgents]);
-    j[i < kNumAgents ? "agent_logits" : "role_logits"].push_back(v);
-  }
+  for (int i = 0; i < kNumAgents + kNumRoles; ++i)
+    j[i < kNumAgents ? "agent_logits" : "role_logits"].push_back(logit(i));
   j["agent_margin"] = agent_margin ? OrderedJson(*agent_margin) : OrderedJson(nullptr);
   j["role_margin"] = role_margin ? OrderedJson(*role_margin) : OrderedJson(nullptr);
   j["token_count"] = token_count;

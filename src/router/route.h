@@ -48,6 +48,9 @@ struct RouteDecision {
   // rounded_logits() and to_json() use them instead of the f32 arrays.
   std::optional<std::array<double, kNumAgents + kNumRoles>> logits_f64;
 
+  // Logit i of the 10 (7 agent then 3 role): logits_f64 when set, else the f32 value widened.
+  // Everything that shows or hashes logits reads them through this.
+  double logit(int i) const;
   // The 10 logits (7 agent then 3 role), each rounded to 6 decimals (Elixir Float.round).
   std::array<double, kNumAgents + kNumRoles> rounded_logits() const;
   // {agent_id, role_id, role_name, agent_label, agent_logits, role_logits, agent_margin,

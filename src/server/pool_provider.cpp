@@ -41,9 +41,12 @@ Result<std::shared_ptr<const coord::AgentPool>> PoolProvider::pool_for(
   }
   auto pool =
       coord::AgentPool::from_providers(std::move(providers), base_->config.prompts, base_->secrets);
-  // from_providers names the pool "custom"; keep the configured name.
+  // from_providers keeps only slots and prompts (and names the pool "custom"): everything else
+  // of the configuration (the name, the cold-Verifier policy, ...) is the base pool's.
   auto named = std::make_shared<coord::AgentPool>(*pool);
-  named->config.name = base_->config.name;
+  const auto slots = named->config.slots;
+  named->config = base_->config;
+  named->config.slots = slots;
   return std::shared_ptr<const coord::AgentPool>(std::move(named));
 }
 

@@ -175,6 +175,37 @@ TEST(ReferenceForm, NullShaIsVerifiedAsAbsentWithAWarning) {
   EXPECT_NE(wrong.status().message().find("manifest type is '{:bf, 16}'"), std::string::npos);
 }
 
+TEST(ReferenceForm, FileNamesMustStayInsideTheBundle) {
+  const std::string d = fresh_dir("escape");
+  ASSERT_TRUE(testing::make_reference_bundle(exported("f32"), d).ok());
+  const Json good = *load_json_file(d + "/manifest.json");
+  for (const char* bad : {"../outside.safetensors", "/etc/passwd", "", "checkpoints/../../x"}) {
+    Json j = good;
+    j["selected_tensors"][1]["checkpoint_path"] = bad;
+    ASSERT_TRUE(write_file_atomic(d + "/manifest.json", j.dump()).ok());
+    auto b = load_bundle(d);
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("must be relative"), std::string::npos)
+        << b.status().message();
+    j = good;
+    j["router_head_artifact"] = bad;
+    ASSERT_TRUE(write_file_atomic(d + "/manifest.json", j.dump()).ok());
+    b = load_bundle(d);
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("router_head_artifact must stay inside"), std::string::npos)
+        << b.status().message();
+    j = good;
+    j["artifact_layout"] = "single_file";
+    j["adapted_tensors_artifact"] = bad;
+    ASSERT_TRUE(write_file_atomic(d + "/manifest.json", j.dump()).ok());
+    b = load_bundle(d);
+    ASSERT_FALSE(b.ok()) << bad;
+    EXPECT_NE(b.status().message().find("adapted_tensors_artifact must stay inside"),
+              std::string::npos)
+        << b.status().message();
+  }
+}
+
 TEST(ReferenceForm, UnknownLayoutIsAClearError) {
   const std::string d = fresh_dir("layout");
   ASSERT_TRUE(testing::make_reference_bundle(exported("f32"), d).ok());

@@ -153,6 +153,15 @@ TEST_F(EvalCli, ReferenceSnapshotFileIsFoundAndMissingEntriesPass) {
   r = eval("--cases mock_cases.json" + std::string(kFloors));
   EXPECT_EQ(r.rc, 1) << r.out;
   EXPECT_NE(r.err.find(file_.cases[1].id), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("no entry for any"), std::string::npos) << r.err;
+  // A snapshot that knows none of the cases compares nothing: every case passes, with a warning.
+  ASSERT_TRUE(write_file_atomic(fixture + "/qwen_router_prompt_eval_logits.json",
+                                R"({"schema_version":1,"cases":[{"id":"other","agent_id":0,)"
+                                R"("role_id":0,"token_count":1,"transcript_hash":"x"}]})")
+                  .ok());
+  r = eval("--cases mock_cases.json" + std::string(kFloors));
+  EXPECT_EQ(r.rc, 0) << r.out << r.err;
+  EXPECT_NE(r.err.find("has no entry for any of the 6 case(s)"), std::string::npos) << r.err;
 }
 
 TEST_F(EvalCli, SnapshotOutThenProfileFixtureResolutionAndTokenCountFailure) {

@@ -263,6 +263,15 @@ TEST_F(ResolveTest, ProfileFixtureFlagAndNoFallback) {
   c = resolve_snapshot("", "cpu", "evals/router_cases.json", {root_});
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->path, root_ + "/fixtures/runtime_profiles/cpu/router_cases_logits.json");
+  // Ours wins across roots too: the reference's name in the first root, ours in the second.
+  const std::string third = root_ + "/third";
+  ASSERT_TRUE(make_dirs(third + "/fixtures/runtime_profiles/reference").ok());
+  ASSERT_TRUE(write_file_atomic(
+                  third + "/fixtures/runtime_profiles/reference/" + kReferenceSnapshotName, "{}")
+                  .ok());
+  c = resolve_snapshot("", "reference", "evals/router_cases.json", {third, root_});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->path, root_ + "/fixtures/runtime_profiles/reference/router_cases_logits.json");
 
   EXPECT_FALSE(profile_snapshot_relpath("../reference", "x.json").ok());
   EXPECT_FALSE(profile_snapshot_relpath("..", "x.json").ok());

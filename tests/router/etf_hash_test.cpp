@@ -182,6 +182,26 @@ TEST(MockTiny, TokenCountIsTheReferencesWordCountOfTheContents) {
   EXPECT_EQ(whitespace_word_count("\t\n a \r\v\f b "), 2);
   EXPECT_EQ(whitespace_word_count(std::string("x\xff\xfe y")), 2);  // invalid UTF-8: not space
   EXPECT_EQ(whitespace_word_count(std::string("\xe3\x80")), 1);     // truncated U+3000
+  // Every White_Space character splits but the no-break ones; nothing else does.
+  EXPECT_EQ(whitespace_word_count("a\u200ab\u205fc\u2029d"), 4);
+  EXPECT_EQ(whitespace_word_count("a\u200bb\u180ec\u2060d"), 1);  // ZWSP, MVS, WJ: not White_Space
+  // Ill-formed sequences never decode to whitespace: overlong forms of U+0020 / U+00A0 /
+  // U+0085, an encoded surrogate, a value above U+10FFFF, a stray continuation byte.
+  for (const char* bad : {"a\xc0\xa0"
+                          "b",
+                          "a\xe0\x80\xa0"
+                          "b",
+                          "a\xe0\x82\x85"
+                          "b",
+                          "a\xf0\x80\x80\xa0"
+                          "b",
+                          "a\xed\xa0\x80"
+                          "b",
+                          "a\xf4\x90\x80\x80"
+                          "b",
+                          "a\x85"
+                          "b"})
+    EXPECT_EQ(whitespace_word_count(bad), 1) << bad;
 }
 
 TEST(MockTiny, OneHotLogitIsRoundedFromItsDoubleValue) {

@@ -72,16 +72,16 @@ TEST_P(RouterGolden, DecisionsLogitsAndHashesMatch) {
       EXPECT_EQ(d.route_hash, want["route_hash"].get<std::string>()) << id;
       ++end_to_end;
     }
-    // Every case: the golden route_hash is our hash of the golden decision and its rounded
-    // logits, and our route_hash is our hash of our own decision (so the end-to-end hash agrees
-    // exactly when the rounded logits do).
+    // Every case: the golden route_hash is our hash of OUR decision with the golden's rounded
+    // logits (so it checks the decision and the hash function end to end, all but the last
+    // rounding), and our route_hash is our hash of our own decision and rounded logits.
     std::array<double, kNumAgents + kNumRoles> golden_rounded{};
     for (int k = 0; k < kNumAgents; ++k)
       golden_rounded[k] = elixir_round(want["agent_logits_f32"][k].get<float>());
     for (int k = 0; k < kNumRoles; ++k)
       golden_rounded[kNumAgents + k] = elixir_round(want["role_logits_f32"][k].get<float>());
-    auto golden_hash = route_hash(want["agent_id"].get<int>(), want["role_id"].get<int>(),
-                                  golden_rounded.data(), golden_rounded.size());
+    auto golden_hash =
+        route_hash(d.agent_id, d.role_id, golden_rounded.data(), golden_rounded.size());
     ASSERT_TRUE(golden_hash.ok());
     EXPECT_EQ(*golden_hash, want["route_hash"].get<std::string>()) << id;
     auto own_hash = route_hash(d.agent_id, d.role_id, mine.data(), mine.size());

@@ -297,6 +297,15 @@ TEST_F(ServerHttpTest, ColdVerifierErrorReproducesTheReference) {
   HttpResult tighten = post(lenient.url("/v1/chat/completions"),
                             chat_body("q", false, {{"trinity", {{"cold_verifier", "error"}}}}));
   expect_openai_error(tighten, 422, "coordination_error", "verifier_before_worker_response");
+  // The pool's own policy holds for requests that rebuild the pool (max_tokens, temperature).
+  coord::PoolConfig strict_pool = coord::builtin_mock_pool();
+  strict_pool.cold_verifier = coord::ColdVerifier::kError;
+  auto pools = PoolProvider::create(strict_pool, false, coord::process_env());
+  ASSERT_TRUE(pools.ok()) << pools.status().message();
+  TestServer by_pool(test_config(), std::make_shared<TurnRouter>(/*verifier_first=*/true), *pools);
+  for (const json& extra : {json::object(), json{{"max_tokens", 50}}, json{{"temperature", 0.2}}})
+    expect_openai_error(post(by_pool.url("/v1/chat/completions"), chat_body("q", false, extra)),
+                        422, "coordination_error", "verifier_before_worker_response");
   HttpResult bad = post(lenient.url("/v1/chat/completions"),
                         chat_body("q", false, {{"trinity", {{"cold_verifier", "maybe"}}}}));
   EXPECT_EQ(bad.status, 400);

@@ -3,8 +3,11 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "coord/orchestrator.h"
+#include "coord/reflex.h"
 #include "core/status.h"
 #include "router/open_router.h"
 
@@ -47,6 +50,23 @@ void register_serve(CLI::App& app, CommandRegistry& reg);
 // The conversation to route: the messages file when given, else one user message `text`.
 Result<std::vector<Message>> load_messages(const std::string& messages_file,
                                            const std::string& text);
+
+// --no-reflex, --reflex-margin-mode, --reflex-{agent,role}-floor,
+// --reflex-{high,low}-{agent,role}-margin, --reflex-missing-margin (run, serve, eval).
+struct ReflexFlags {
+  bool disabled = false;
+  std::string mode = "profile_floor";
+  std::optional<double> agent_floor, role_floor, high_agent, high_role, low_agent, low_role;
+  std::string missing_margin = "medium";
+  Result<coord::ReflexConfig> to_config() const;
+};
+void add_reflex_options(CLI::App* sub, ReflexFlags& flags);
+
+// artifact_ref / artifact_revision / artifact_hash_ref of the routes (trace route_decision):
+// mock_tiny -> artifact:mock-tiny-route-runtime; a bundle -> the sha256 of its manifest.json and
+// the revision of an artifact_pin.json in or beside it (the pinned published bundle is
+// artifact:qwen3-0.6b-sakana).
+coord::ArtifactIdentity artifact_identity(const RouterSource& src, const std::string& profile);
 
 // Adds --base/--artifact/--vector/--profile/--tokenizer/--threads/--prefix-cache-mb/--layer.
 void add_router_source_options(CLI::App* sub, RouterSource& src);

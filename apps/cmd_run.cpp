@@ -13,11 +13,12 @@ struct RunCliOptions {
   RouterSource src;
   std::string pool = "mock";
   std::string query, messages_file;
-  bool allow_live = false, no_reflex = false, json = false;
+  bool allow_live = false, json = false;
+  ReflexFlags reflex;
   int max_turns = 5;
   int64_t max_wall_time_ms = 0, max_provider_calls = 0, max_provider_latency_ms = 0,
           max_verifier_revisions = 0;
-  double max_cost_usd = 0, agent_floor = 0, role_floor = 0;
+  double max_cost_usd = 0;
   std::string trace_out, trace_content = "hash";
   std::string cold_verifier;  // "": the pool's "cold_verifier", else worker
   std::map<std::string, CLI::Option*> given;
@@ -57,9 +58,9 @@ int run_command(RunCliOptions& o) {
 
   coord::RunOptions ro;
   ro.max_turns = o.max_turns;
-  ro.reflex.enabled = !o.no_reflex;
-  if (o.has("--reflex-agent-floor")) ro.reflex.agent_floor = o.agent_floor;
-  if (o.has("--reflex-role-floor")) ro.reflex.role_floor = o.role_floor;
+  auto reflex = o.reflex.to_config();
+  if (!reflex.ok()) return report_error(cmd, reflex.status());
+  ro.reflex = *reflex;
   struct IntBudget {
     const char* flag;
     int64_t value;
@@ -135,8 +136,11 @@ int run_command(RunCliOptions& o) {
     };
   }
 
+  ro.artifact = artifact_identity(o.src, (*router)->profile());
   coord::Orchestrator orch(*router, *pool);
   coord::RunResult result = orch.run(*messages, ro);
+  for (const std::string& w : result.warnings)
+    std::fprintf(stderr, "trinity run: warning: %s\n", w.c_str());
   coord::Redactor redactor((*pool)->secrets);
   if (o.json) {
     OrderedJson j = result.to_json();
@@ -193,11 +197,7 @@ void register_run(CLI::App& app, CommandRegistry& reg) {
                   "A Verifier turn before any Worker answer: worker (default; dispatched as a "
                   "Worker turn) or error (fail as the reference does); overrides the pool's "
                   "\"cold_verifier\"");
-  sub->add_flag("--no-reflex", o->no_reflex, "Disable the confidence reflex");
-  o->given["--reflex-agent-floor"] = sub->add_option("--reflex-agent-floor", o->agent_floor,
-                                                     "Agent-margin floor (default: the profile's)");
-  o->given["--reflex-role-floor"] = sub->add_option("--reflex-role-floor", o->role_floor,
-                                                    "Role-margin floor (default: the profile's)");
+  add_reflex_options(sub, o->reflex);
   sub->add_option("--trace-out", o->trace_out, "Write a JSONL trace to FILE");
   sub->add_option("--trace-content", o->trace_content, "Trace bodies: hash (default) or full");
   sub->add_flag("--json", o->json, "Print the result as JSON");

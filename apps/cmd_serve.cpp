@@ -20,7 +20,7 @@ struct Options {
   std::string pool;
   std::string api_key_env;
   bool allow_live = false;
-  bool no_reflex = false;
+  ReflexFlags reflex;
   bool quiet = false;
   std::string trace_content = "hash";
   std::string cold_verifier;  // "": the pool's "cold_verifier", else worker
@@ -42,7 +42,9 @@ int run(Options& o) {
     if (!cv.ok()) return report_error(cmd, cv.status().with_context("--cold-verifier"));
     cfg.cold_verifier = *cv;
   }
-  cfg.reflex.enabled = !o.no_reflex;
+  auto reflex = o.reflex.to_config();
+  if (!reflex.ok()) return report_error(cmd, reflex.status());
+  cfg.reflex = *reflex;
   cfg.access_log = !o.quiet;
   cfg.budgets.max_wall_time_ms = o.max_wall_time_ms;
   cfg.budgets.max_provider_calls = o.max_provider_calls;
@@ -74,6 +76,7 @@ int run(Options& o) {
   if (!pools.ok()) return report_error(cmd, pools.status());
   auto router = open_router(o.src);
   if (!router.ok()) return report_error(cmd, router.status());
+  cfg.artifact = artifact_identity(o.src, (*router)->profile());
 
   // Signals: SIGTERM/SIGINT are taken by a sigwait thread (blocked everywhere else, so every
   // thread started from here on inherits the mask); SIGPIPE is ignored (dead clients).
@@ -137,11 +140,7 @@ void register_serve(CLI::App& app, CommandRegistry& reg) {
                   "Budget: Verifier revisions");
   sub->add_option("--max-estimated-cost-usd", o->max_estimated_cost_usd,
                   "Budget: estimated cost in USD");
-  sub->add_flag("--no-reflex", o->no_reflex, "Disable the confidence reflex");
-  sub->add_option("--reflex-agent-floor", c.reflex.agent_floor,
-                  "Reflex agent-margin floor (default: the router profile's)");
-  sub->add_option("--reflex-role-floor", c.reflex.role_floor,
-                  "Reflex role-margin floor (default: the router profile's)");
+  add_reflex_options(sub, o->reflex);
   sub->add_option("--route-batch-window-us", c.route_batch_window_us,
                   "Window for coalescing concurrent routing calls into one forward pass "
                   "(default 1000 us; 0 disables)");

@@ -35,8 +35,11 @@ OrderedJson Budgets::limits_json() const {
 }
 
 OrderedJson BudgetViolation::to_json() const {
-  return OrderedJson{
-      {"budget", budget}, {"limit", limit}, {"observed", observed}, {"checkpoint", checkpoint}};
+  return OrderedJson{{"budget", budget},
+                     {"key", key},
+                     {"limit", limit},
+                     {"observed", observed},
+                     {"checkpoint", checkpoint}};
 }
 
 std::string BudgetViolation::message() const {
@@ -47,8 +50,14 @@ std::string BudgetViolation::message() const {
 std::optional<BudgetViolation> check_budgets(const Budgets& b, const BudgetUsage& u,
                                              const std::string& checkpoint) {
   auto make = [&](const char* name, std::string limit, std::string observed) {
-    return BudgetViolation{name, checkpoint, std::move(limit), std::move(observed)};
+    return BudgetViolation{name, name + 4, checkpoint, std::move(limit), std::move(observed)};
   };
+  if (checkpoint == "after_verifier_revision") {
+    if (b.max_verifier_revisions && u.verifier_revisions > *b.max_verifier_revisions)
+      return make("max_verifier_revisions", std::to_string(*b.max_verifier_revisions),
+                  std::to_string(u.verifier_revisions));
+    return std::nullopt;
+  }
   if (b.max_wall_time_ms && u.elapsed_ms >= *b.max_wall_time_ms)
     return make("max_wall_time_ms", std::to_string(*b.max_wall_time_ms),
                 std::to_string(u.elapsed_ms));
@@ -61,7 +70,7 @@ std::optional<BudgetViolation> check_budgets(const Budgets& b, const BudgetUsage
   if (b.max_verifier_revisions && u.verifier_revisions > *b.max_verifier_revisions)
     return make("max_verifier_revisions", std::to_string(*b.max_verifier_revisions),
                 std::to_string(u.verifier_revisions));
-  if (b.max_estimated_cost_micro_usd && u.cost_micro_usd > *b.max_estimated_cost_micro_usd)
+  if (b.max_estimated_cost_micro_usd && u.cost_micro_usd >= *b.max_estimated_cost_micro_usd)
     return make("max_estimated_cost_usd", usd_text(*b.max_estimated_cost_micro_usd),
                 usd_text(u.cost_micro_usd));
   return std::nullopt;

@@ -3,9 +3,13 @@
 //   max_provider_calls       exceeded when calls > limit (N allows exactly N calls)
 //   max_provider_latency_ms  exceeded when one call took longer than the limit
 //   max_verifier_revisions   exceeded when revisions > limit (N allows exactly N)
-//   max_estimated_cost_usd   exceeded when the cumulative cost > limit (kept in micro-dollars)
+//   max_estimated_cost_usd   exceeded when the cumulative cost >= limit (kept in micro-dollars;
+//                            as in the reference, a limit of 0 stops the run before any call)
 // Checkpoints: turn_start, before_dispatch, after_dispatch_latency, after_dispatch,
-// after_verifier_revision.
+// after_verifier_revision. As in the reference, after_verifier_revision reports only
+// max_verifier_revisions; the others are reported at the next checkpoint.
+// Each budget also has the reference's key (budget_exceeded_key in traces): wall_time_ms,
+// provider_calls, provider_latency_ms, verifier_revisions, estimated_cost_usd.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +28,10 @@ struct Budgets {
   std::optional<int64_t> max_verifier_revisions;
   std::optional<int64_t> max_estimated_cost_micro_usd;  // from --max-estimated-cost-usd X
   OrderedJson limits_json() const;
+  bool any() const {
+    return max_wall_time_ms || max_provider_calls || max_provider_latency_ms ||
+           max_verifier_revisions || max_estimated_cost_micro_usd;
+  }
 };
 
 // USD -> micro-dollars, rounded to nearest; error on negative / non-finite values.
@@ -41,6 +49,7 @@ struct BudgetUsage {
 
 struct BudgetViolation {
   std::string budget;      // "max_provider_calls", ...
+  std::string key;         // the reference's name: "provider_calls", ...
   std::string checkpoint;  // "before_dispatch", ...
   std::string limit;       // as text ("2", "0.010000")
   std::string observed;

@@ -1,11 +1,12 @@
 #include "coord/orchestrator.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 
 #include "coord/parse.h"
 #include "coord/prompts.h"
-#include "core/sha256.h"
+#include "router/etf_hash.h"
 
 namespace trinity::coord {
 namespace {
@@ -22,9 +23,53 @@ OrderedJson opt_json(const std::optional<double>& v) {
   return v ? OrderedJson(*v) : OrderedJson(nullptr);
 }
 
+OrderedJson opt_json(const std::optional<std::string>& v) {
+  return v ? OrderedJson(*v) : OrderedJson(nullptr);
+}
+
+const char* role_atom(int role_id) {
+  switch (role_id) {
+    case kRoleWorker:
+      return "worker";
+    case kRoleThinker:
+      return "thinker";
+    case kRoleVerifier:
+      return "verifier";
+  }
+  return "unknown";
+}
+
+// The reference's min_margin: the smaller margin, or the one that exists, or null.
+OrderedJson min_margin(const RouteDecision& d) {
+  if (d.agent_margin && d.role_margin) return std::min(*d.agent_margin, *d.role_margin);
+  if (d.agent_margin) return *d.agent_margin;
+  if (d.role_margin) return *d.role_margin;
+  return nullptr;
+}
+
 struct Override {
   int role_id = 0;
   std::string source;  // "thinker" | "reflex"
+};
+
+// Everything one turn decides, in the order the steps fill it.
+struct Turn {
+  RouteDecision d;
+  std::string input_hash;  // Form B of the routed transcript (the reference's trace hash)
+  std::string route_hash;  // map form of the route (the reference's trace hash)
+  int planned_role = 0;    // after a pending override, before the reflex
+  std::string override_source;
+  ReflexDecision reflex;
+  int role = 0;                 // the dispatched role
+  int role_before_reroute = 0;  // after the reflex
+  std::string reroute;          // cold_verifier | last_turn | ""
+  bool force_verifier_next = false;
+  bool reflex_verifier = false;
+  Provider* provider = nullptr;
+  std::optional<ChatReply> reply;
+  std::optional<ThinkerSuggestion> suggestion;
+  int64_t latency_ms = 0;
+  int64_t cost_micro_usd = 0;
 };
 
 // State of one run; lives on the calling thread.
@@ -41,16 +86,54 @@ class Run {
     start_ms_ = clock_.monotonic_ms();
   }
 
-  RunResult execute(const std::vector<Message>& input);
+  RunResult execute(const std::vector<Message>& input) {
+    Status st = start(input);
+    while (st.ok() && !final_answer_) st = run_turn();
+    return st.ok() ? finish() : fail(st);
+  }
 
  private:
+  Status run_turn() {
+    if (cancelled()) return stop("cancelled", Status(ErrorCode::kCancelled, "run cancelled"));
+    if (turn_ >= opts_.max_turns) return out_of_turns();
+    Turn t;
+    TRINITY_RETURN_IF_ERROR(route(t));
+    TRINITY_RETURN_IF_ERROR(choose_role(t));
+    TRINITY_RETURN_IF_ERROR(check("turn_start"));
+    TRINITY_RETURN_IF_ERROR(guard(t));
+    TRINITY_RETURN_IF_ERROR(dispatch(t));
+    TRINITY_RETURN_IF_ERROR(account(t));
+    TRINITY_RETURN_IF_ERROR(handle_role(t));
+    ++turn_;
+    return ok_status();
+  }
+
+  Status start(const std::vector<Message>& input);
+  Status out_of_turns();
+  Status route(Turn& t);
+  Status choose_role(Turn& t);
+  Status guard(const Turn& t);
+  Status dispatch(Turn& t);
+  Status account(Turn& t);
+  Status handle_role(Turn& t);
+
+  OrderedJson route_decision_event(const Turn& t) const;
+  OrderedJson reflex_decision_event(const Turn& t) const;
+  OrderedJson dispatch_event(const Turn& t) const;
+  void record(const Turn& t, const std::string& verdict);
   Status emit(const char* type, OrderedJson fields);
   // Emits a budget_snapshot; returns the violation (if any) as a status.
-  Status check(const char* checkpoint);
-  RunResult fail(const std::string& reason, const Status& st);
-  RunResult finish(const std::string& answer, const std::string& outcome);
+  Status check(const char* checkpoint, std::optional<int64_t> observed_latency_ms = {});
+  // Records why the run stops (unless a reason is already set) and returns `st`.
+  Status stop(const char* reason, Status st) {
+    if (!st.ok() && failure_reason_.empty()) failure_reason_ = reason;
+    return st;
+  }
+  RunResult fail(const Status& st);
+  RunResult finish();
   bool cancelled() const { return opts_.cancel && opts_.cancel->load(); }
   double cost_usd() const { return micro_to_usd(result_.usage.cost_micro_usd); }
+  int64_t elapsed_ms() const { return clock_.monotonic_ms() - start_ms_; }
 
   const Router& router_;
   const AgentPool& pool_;
@@ -62,7 +145,355 @@ class Run {
   int64_t start_ms_ = 0;
   int turn_ = 0;
   bool sinks_broken_ = false;
+  std::string failure_reason_;
+  std::vector<Message> transcript_;
+  std::vector<std::string> notes_;  // speaker annotation per transcript message
+  ReflexThresholds thresholds_;
+  std::optional<Override> next_override_;
+  std::optional<std::string> final_answer_;
 };
+
+Status Run::start(const std::vector<Message>& input) {
+  if (input.empty()) return stop("invalid_input", invalid_argument("no messages to route"));
+  for (size_t i = 0; i < input.size(); ++i) {
+    const std::string& r = input[i].role;
+    if (r != "system" && r != "user" && r != "assistant")
+      return stop("invalid_input", invalid_argument("messages[" + std::to_string(i) +
+                                                    "]: role must be system, user or assistant"));
+  }
+  if (opts_.max_turns < 0) return stop("invalid_input", invalid_argument("max_turns must be >= 0"));
+  TRINITY_RETURN_IF_ERROR(stop("invalid_input", opts_.reflex.validate()));
+  transcript_ = input;
+  notes_.assign(input.size(), "");
+  thresholds_ = resolve_thresholds(opts_.reflex, router_.reflex_floors());
+  const auto& limit = opts_.budgets.max_estimated_cost_micro_usd;
+  const bool priced = std::any_of(
+      pool_.config.slots.begin(), pool_.config.slots.end(),
+      [](const ProviderSpec& s) { return s.price_in_per_mtok > 0 || s.price_out_per_mtok > 0; });
+  if (limit && *limit > 0 && !priced) {
+    const std::string w = "max_estimated_cost_usd is set but every price in pool '" +
+                          pool_.config.name + "' is 0: the cost budget can never fire";
+    result_.warnings.push_back(w);
+    TRINITY_RETURN_IF_ERROR(
+        emit("run_warning", OrderedJson{{"code", "cost_budget_cannot_fire"}, {"message", w}}));
+  }
+  return ok_status();
+}
+
+Status Run::out_of_turns() {
+  if (result_.latest_worker_answer) {
+    result_.outcome = "max_turns";
+    final_answer_ = result_.latest_worker_answer;
+    return ok_status();
+  }
+  return stop("max_turns_reached", Status(ErrorCode::kBudgetExceeded,
+                                          "max_turns_reached: " + std::to_string(opts_.max_turns) +
+                                              " turns without a Worker answer"));
+}
+
+Status Run::route(Turn& t) {
+  auto routed = router_.route(transcript_);
+  if (!routed.ok()) return stop("router_error", routed.status().with_context("router"));
+  t.d = std::move(routed).value();
+  if (t.d.agent_id < 0 || t.d.agent_id >= kNumAgents || t.d.role_id < 0 || t.d.role_id >= kNumRoles)
+    return stop("router_error", internal_error("router returned an out-of-range decision"));
+  auto input_hash = trace_transcript_hash(transcript_);
+  if (!input_hash.ok()) return stop("router_error", input_hash.status());
+  const auto logits = t.d.rounded_logits();
+  auto route_hash = trace_route_hash(t.d.agent_id, t.d.role_id, logits.data(), logits.size());
+  if (!route_hash.ok()) return stop("router_error", route_hash.status());
+  t.input_hash = *input_hash;
+  t.route_hash = *route_hash;
+  return ok_status();
+}
+
+Status Run::choose_role(Turn& t) {
+  t.planned_role = t.d.role_id;
+  if (next_override_) {
+    t.planned_role = next_override_->role_id;
+    t.override_source = next_override_->source;
+    next_override_.reset();
+  }
+  t.reflex = evaluate_reflex(t.d, t.planned_role, thresholds_, opts_.reflex);
+  t.role = t.planned_role;
+  if (t.reflex.action == ReflexAction::kThinkerThenVerifier) {
+    if (t.role == kRoleVerifier) {
+      t.reflex_verifier = true;
+    } else {
+      if (t.role != kRoleThinker) {
+        t.role = kRoleThinker;
+        t.override_source = "reflex";
+      }
+      t.force_verifier_next = true;
+    }
+  }
+  // Cold Verifier: with no Worker answer yet, a Verifier turn (and the last allowed turn,
+  // whatever its role) becomes a Worker turn for the routed agent.
+  t.role_before_reroute = t.role;
+  if (opts_.cold_verifier == ColdVerifier::kWorker && !result_.latest_worker_answer) {
+    if (t.role == kRoleVerifier) {
+      t.reroute = "cold_verifier";
+    } else if (t.role != kRoleWorker && turn_ + 1 >= opts_.max_turns) {
+      t.reroute = "last_turn";
+    }
+    if (!t.reroute.empty()) {
+      t.role = kRoleWorker;
+      t.force_verifier_next = false;
+    }
+  }
+  TRINITY_RETURN_IF_ERROR(emit("route_decision", route_decision_event(t)));
+  return emit("reflex_decision", reflex_decision_event(t));
+}
+
+Status Run::guard(const Turn& t) {
+  if (opts_.cold_verifier == ColdVerifier::kError && t.role == kRoleVerifier &&
+      !result_.latest_worker_answer && t.override_source != "reflex" && !t.reflex_verifier)
+    return stop("verifier_before_worker_response",
+                invalid_argument("verifier_before_worker_response: the Verifier was chosen "
+                                 "before any Worker answer"));
+  if (cancelled()) return stop("cancelled", Status(ErrorCode::kCancelled, "run cancelled"));
+  result_.usage.provider_calls += 1;
+  return check("before_dispatch");
+}
+
+Status Run::dispatch(Turn& t) {
+  t.provider = pool_.providers[static_cast<size_t>(t.d.agent_id)].get();
+  ChatRequest req;
+  req.role_id = t.role;
+  req.agent_id = t.d.agent_id;
+  req.turn = turn_;
+  req.messages = build_agent_messages(pool_.config.prompts, pool_.config.message_shape, t.role,
+                                      turn_ + 1, transcript_, notes_);
+  OrderedJson started = dispatch_event(t);
+  started["request_messages"] = messages_to_json(req.messages);
+  TRINITY_RETURN_IF_ERROR(emit("provider_dispatch_started", std::move(started)));
+
+  CallContext ctx;
+  ctx.clock = &clock_;
+  ctx.cancel = opts_.cancel;
+  ctx.rng = &rng_;
+  if (opts_.budgets.max_wall_time_ms) ctx.deadline_ms = start_ms_ + *opts_.budgets.max_wall_time_ms;
+  const int64_t t0 = clock_.monotonic_ms();
+  auto reply = t.provider->chat(req, ctx);
+  t.latency_ms = clock_.monotonic_ms() - t0;
+  const ProviderSpec& spec = t.provider->spec();
+  if (reply.ok()) {
+    t.cost_micro_usd = call_cost_micro_usd(spec, reply->input_tokens, reply->output_tokens);
+    if (t.role == kRoleThinker && !t.force_verifier_next) t.suggestion = parse_thinker(reply->text);
+  }
+
+  OrderedJson f = dispatch_event(t);
+  f["latency_ms"] = t.latency_ms;
+  f["ok"] = reply.ok();
+  f["status"] = reply.ok() ? "ok" : "error";
+  f["response_ref"] = reply.ok() ? OrderedJson(sha256_ref("response", reply->text)) : nullptr;
+  f["error_ref"] = reply.ok() ? OrderedJson(nullptr)
+                              : OrderedJson(sha256_ref("reason", reply.status().message()));
+  f["estimated_cost_usd"] = reply.ok() ? OrderedJson(micro_to_usd(t.cost_micro_usd)) : nullptr;
+  if (reply.ok()) {
+    f["attempts"] = reply->attempts;
+    f["http_status"] = reply->http_status;
+    f["input_tokens"] = reply->input_tokens;
+    f["output_tokens"] = reply->output_tokens;
+    f["reply"] = reply->text;
+    if (t.role == kRoleThinker) {
+      f["thinker_suggested_role"] =
+          t.suggestion ? OrderedJson(role_name(t.suggestion->role_id)) : OrderedJson(nullptr);
+      f["suggestion"] = t.suggestion ? OrderedJson(t.suggestion->suggestion) : nullptr;
+    }
+  } else {
+    f["reason"] = reply.status().code() == ErrorCode::kCancelled ? "cancelled" : "provider_error";
+    f["error"] = reply.status().message();
+  }
+  TRINITY_RETURN_IF_ERROR(emit("provider_dispatch_finished", std::move(f)));
+  if (reply.ok()) {
+    t.reply = std::move(reply).value();
+    return ok_status();
+  }
+  record(t, "");
+  if (reply.status().code() == ErrorCode::kCancelled) return stop("cancelled", reply.status());
+  // A call cut short by the run's wall-time budget reports the budget; any other failed call is
+  // a provider failure, even when it was also slow.
+  const auto& wall = opts_.budgets.max_wall_time_ms;
+  if (wall && elapsed_ms() >= *wall) TRINITY_RETURN_IF_ERROR(check("after_dispatch_latency"));
+  return stop("provider_error", reply.status());
+}
+
+Status Run::account(Turn& t) {
+  BudgetUsage& u = result_.usage;
+  u.last_latency_ms = t.latency_ms;
+  u.max_latency_ms = std::max(u.max_latency_ms, t.latency_ms);
+  TRINITY_RETURN_IF_ERROR(check("after_dispatch_latency", t.latency_ms));
+  u.cost_micro_usd += t.cost_micro_usd;  // usage-based cost counts from after_dispatch on
+  TRINITY_RETURN_IF_ERROR(check("after_dispatch"));
+  transcript_.push_back(Message{"assistant", t.reply->text});
+  notes_.push_back(speaker_note(turn_ + 1, t.role, t.d.agent_id));
+  return ok_status();
+}
+
+Status Run::handle_role(Turn& t) {
+  const std::string& text = t.reply->text;
+  if (t.role == kRoleWorker) {
+    record(t, "");
+    result_.latest_worker_answer = text;
+    next_override_.reset();
+    return ok_status();
+  }
+  if (t.role == kRoleThinker) {
+    record(t, "");
+    if (t.force_verifier_next) {
+      next_override_ = Override{kRoleVerifier, "reflex"};
+    } else if (t.suggestion) {
+      next_override_ = Override{t.suggestion->role_id, "thinker"};
+    }
+    return ok_status();
+  }
+  const VerifierResult v = parse_verifier(text);
+  record(t, verdict_name(v.verdict));
+  const bool accepted = v.verdict == Verdict::kAccept;
+  if (!accepted) result_.usage.verifier_revisions += 1;
+  OrderedJson vr;
+  vr["turn"] = turn_;
+  vr["route_hash"] = t.route_hash;
+  vr["selected_agent_id"] = t.d.agent_id;
+  vr["selected_role_id"] = t.role;
+  vr["status"] = accepted ? "accepted" : v.verdict == Verdict::kRevise ? "revise" : "unknown";
+  vr["safe_status"] = accepted ? "accepted" : "revised";
+  vr["revision_count"] = result_.usage.verifier_revisions;
+  vr["verifier_response_ref"] = sha256_ref("verifier-response", text);
+  vr["agent_id"] = t.d.agent_id;
+  vr["verdict"] = verdict_name(v.verdict);
+  vr["diagnosis"] = v.diagnosis;
+  TRINITY_RETURN_IF_ERROR(emit("verifier_result", std::move(vr)));
+  if (!accepted) return check("after_verifier_revision");
+  result_.outcome = "accepted";
+  final_answer_ = result_.latest_worker_answer ? *result_.latest_worker_answer : text;
+  return ok_status();
+}
+
+OrderedJson Run::route_decision_event(const Turn& t) const {
+  const RouteDecision& d = t.d;
+  OrderedJson rd;
+  rd["turn"] = turn_;
+  rd["selected_agent_id"] = d.agent_id;
+  rd["selected_role_id"] = t.planned_role;
+  rd["role_name"] = role_name(t.planned_role);
+  rd["agent_margin"] = opt_json(d.agent_margin);
+  rd["role_margin"] = opt_json(d.role_margin);
+  rd["min_margin"] = min_margin(d);
+  rd["confidence_band"] = route_confidence_band(d);
+  rd["token_count"] = d.token_count;
+  rd["transcript_hash"] = t.input_hash;
+  rd["input_hash"] = t.input_hash;
+  rd["route_hash"] = t.route_hash;
+  rd["runtime_profile"] = d.profile.empty() ? router_.profile() : d.profile;
+  rd["provider_pool"] =
+      pool_.config.name.empty() ? OrderedJson(nullptr) : OrderedJson(pool_.config.name);
+  rd["route_path"] = opts_.route_path;
+  rd["artifact_ref"] = opts_.artifact.artifact_ref.empty() ? "artifact:" + router_.profile()
+                                                           : opts_.artifact.artifact_ref;
+  rd["artifact_revision"] = opt_json(opts_.artifact.artifact_revision);
+  rd["artifact_hash_ref"] = opt_json(opts_.artifact.artifact_hash_ref);
+  // trinity's own fields
+  rd["agent_id"] = d.agent_id;
+  rd["agent_label"] = agent_label(d.agent_id);
+  rd["routed_role_id"] = d.role_id;
+  rd["routed_role_name"] = role_name(d.role_id);
+  rd["role_id"] = t.planned_role;
+  rd["role_override_source"] = t.override_source.empty() || t.planned_role == d.role_id
+                                   ? OrderedJson(nullptr)
+                                   : OrderedJson(t.override_source);
+  rd["confidence_class"] = band_name(t.reflex.band);
+  rd["agent_logits"] = OrderedJson::array();
+  rd["role_logits"] = OrderedJson::array();
+  for (int i = 0; i < kNumAgents + kNumRoles; ++i)
+    rd[i < kNumAgents ? "agent_logits" : "role_logits"].push_back(d.logit(i));
+  rd["router_transcript_hash"] = d.transcript_hash;
+  rd["router_route_hash"] = d.route_hash;
+  rd["router_profile"] = d.profile.empty() ? router_.profile() : d.profile;
+  rd["input_content"] = messages_to_json(transcript_);
+  return rd;
+}
+
+OrderedJson Run::reflex_decision_event(const Turn& t) const {
+  const RouteDecision& d = t.d;
+  const bool low = t.reflex.enabled && t.reflex.band == ConfidenceBand::kLow;
+  OrderedJson rx;
+  rx["turn"] = turn_;
+  rx["route_hash"] = t.route_hash;
+  rx["selected_agent_id"] = d.agent_id;
+  rx["selected_role_id"] = t.planned_role;
+  rx["original_role_name"] = role_name(t.planned_role);
+  rx["original_role_atom"] = role_atom(t.planned_role);
+  rx["confidence_class"] = band_name(t.reflex.band);
+  rx["action"] = action_name(t.reflex.action);
+  rx["reason"] = t.reflex.reason;
+  rx["agent_margin"] = opt_json(d.agent_margin);
+  rx["role_margin"] = opt_json(d.role_margin);
+  rx["min_margin"] = d.agent_margin && d.role_margin ? min_margin(d) : OrderedJson(nullptr);
+  rx["confidence_band"] = route_confidence_band(d);
+  rx["thresholds"] = thresholds_.to_json();
+  rx["forced_sequence"] = low ? OrderedJson::array({"thinker", "verifier"}) : OrderedJson::array();
+  rx["next_role_override"] = t.reflex.next_role_override ? OrderedJson(*t.reflex.next_role_override)
+                                                         : OrderedJson(nullptr);
+  rx["reflex_enabled"] = t.reflex.enabled;
+  // trinity's own fields
+  rx["reflex_mode"] = reflex_mode_name(opts_.reflex.mode);
+  rx["role_id"] = t.role_before_reroute;
+  rx["role_name"] = role_name(t.role_before_reroute);
+  rx["forced_next_role"] =
+      t.force_verifier_next ? OrderedJson(role_name(kRoleVerifier)) : OrderedJson(nullptr);
+  rx["reflex_verifier"] = t.reflex_verifier;
+  rx["cold_verifier"] = cold_verifier_name(opts_.cold_verifier);
+  rx["reroute"] = t.reroute.empty() ? OrderedJson(nullptr)
+                                    : OrderedJson({{"reason", t.reroute},
+                                                   {"from_role", role_name(t.role_before_reroute)},
+                                                   {"to_role", role_name(kRoleWorker)}});
+  return rx;
+}
+
+// The fields provider_dispatch_started and provider_dispatch_finished share.
+OrderedJson Run::dispatch_event(const Turn& t) const {
+  const ProviderSpec& spec = t.provider->spec();
+  OrderedJson ds;
+  ds["turn"] = turn_;
+  ds["selected_agent_id"] = t.d.agent_id;
+  ds["selected_role_id"] = t.role;
+  ds["provider_pool"] =
+      pool_.config.name.empty() ? OrderedJson(nullptr) : OrderedJson(pool_.config.name);
+  ds["provider"] = spec.provider;
+  ds["model"] = spec.model;
+  ds["model_profile"] = t.d.profile.empty() ? router_.profile() : t.d.profile;
+  ds["dispatch_ref"] = "dispatch:" + result_.run_id + ":" + std::to_string(turn_);
+  ds["agent_id"] = t.d.agent_id;
+  ds["agent_label"] = agent_label(t.d.agent_id);
+  ds["role_id"] = t.role;
+  ds["role_name"] = role_name(t.role);
+  ds["rerouted_from"] =
+      t.reroute.empty() ? OrderedJson(nullptr) : OrderedJson(role_name(t.role_before_reroute));
+  ds["reroute_reason"] = t.reroute.empty() ? OrderedJson(nullptr) : OrderedJson(t.reroute);
+  return ds;
+}
+
+void Run::record(const Turn& t, const std::string& verdict) {
+  TurnRecord rec;
+  rec.turn = turn_;
+  rec.agent_id = t.d.agent_id;
+  rec.routed_role_id = t.d.role_id;
+  rec.role_id = t.role;
+  rec.agent_margin = t.d.agent_margin;
+  rec.role_margin = t.d.role_margin;
+  rec.band = route_confidence_band(t.d);
+  rec.confidence_class = band_name(t.reflex.band);
+  rec.action = action_name(t.reflex.action);
+  rec.provider = t.provider->spec().provider;
+  rec.model = t.provider->spec().model;
+  rec.latency_ms = t.latency_ms;
+  rec.cost_micro_usd = t.cost_micro_usd;
+  rec.verdict = verdict;
+  rec.reroute = t.reroute;
+  result_.turns.push_back(std::move(rec));
+}
 
 Status Run::emit(const char* type, OrderedJson fields) {
   OrderedJson ev;
@@ -77,7 +508,7 @@ Status Run::emit(const char* type, OrderedJson fields) {
       Status st = sink->on_event(ev);
       if (!st.ok()) {
         sinks_broken_ = true;
-        return st;
+        return stop("trace_error", st);
       }
     }
   }
@@ -85,417 +516,90 @@ Status Run::emit(const char* type, OrderedJson fields) {
   return ok_status();
 }
 
-Status Run::check(const char* checkpoint) {
+Status Run::check(const char* checkpoint, std::optional<int64_t> observed_latency_ms) {
   BudgetUsage& u = result_.usage;
-  u.elapsed_ms = clock_.monotonic_ms() - start_ms_;
+  u.elapsed_ms = elapsed_ms();
   auto violation = check_budgets(opts_.budgets, u, checkpoint);
   OrderedJson f;
   f["turn"] = turn_;
   f["checkpoint"] = checkpoint;
+  f["provider_calls"] = u.provider_calls;
+  f["verifier_revisions"] = u.verifier_revisions;
+  f["estimated_cost_usd"] = cost_usd();
+  f["wall_time_ms"] = u.elapsed_ms;
+  f["budget_exceeded"] = violation.has_value();
+  f["budget_exceeded_key"] = violation ? OrderedJson(violation->key) : OrderedJson(nullptr);
+  if (observed_latency_ms) f["observed_latency_ms"] = *observed_latency_ms;
   f["status"] = violation ? "exceeded" : "ok";
   f["elapsed_ms"] = u.elapsed_ms;
-  f["provider_calls"] = u.provider_calls;
   f["last_latency_ms"] = u.last_latency_ms;
   f["max_latency_ms"] = u.max_latency_ms;
   f["revision_count"] = u.verifier_revisions;
-  f["estimated_cost_usd"] = cost_usd();
   f["estimated_cost_micro_usd"] = u.cost_micro_usd;
   f["limits"] = opts_.budgets.limits_json();
-  if (violation) f["budget_exceeded"] = violation->to_json();
+  if (violation) f["budget_violation"] = violation->to_json();
   TRINITY_RETURN_IF_ERROR(emit("budget_snapshot", std::move(f)));
-  if (violation) {
-    result_.budget_violation = violation;
-    return Status(ErrorCode::kBudgetExceeded, violation->message());
-  }
-  return ok_status();
+  if (!violation) return ok_status();
+  result_.budget_violation = violation;
+  return stop("budget_exceeded", Status(ErrorCode::kBudgetExceeded, violation->message()));
 }
 
-RunResult Run::fail(const std::string& reason, const Status& st) {
-  result_.usage.elapsed_ms = clock_.monotonic_ms() - start_ms_;
+RunResult Run::fail(const Status& st) {
+  BudgetUsage& u = result_.usage;
+  u.elapsed_ms = elapsed_ms();
   result_.outcome = "failed";
-  result_.failure_reason = reason;
+  result_.failure_reason = failure_reason_.empty() ? "internal_error" : failure_reason_;
   result_.status = Status(st.code(), redactor_.redact_text(st.message()));
+  const auto& v = result_.budget_violation;
   OrderedJson f;
-  f["turn"] = turn_;
   f["status"] = "failed";
-  f["reason"] = reason;
+  f["reason_ref"] = sha256_ref("reason", ":" + result_.failure_reason);
+  f["provider_calls"] = u.provider_calls;
+  f["verifier_revisions"] = u.verifier_revisions;
+  f["estimated_cost_usd"] = cost_usd();
+  f["wall_time_ms"] = u.elapsed_ms;
+  f["budget_exceeded"] = v.has_value();
+  f["budget_exceeded_key"] = v ? OrderedJson(v->key) : OrderedJson(nullptr);
+  f["turn"] = turn_;
+  f["reason"] = result_.failure_reason;
   f["error"] = result_.status.message();
   f["error_code"] = error_code_name(st.code());
-  if (result_.budget_violation) f["budget_exceeded"] = result_.budget_violation->to_json();
-  f["revision_count"] = result_.usage.verifier_revisions;
-  f["provider_calls"] = result_.usage.provider_calls;
-  f["elapsed_ms"] = result_.usage.elapsed_ms;
-  f["estimated_cost_usd"] = cost_usd();
+  if (v) f["budget_violation"] = v->to_json();
+  f["revision_count"] = u.verifier_revisions;
+  f["elapsed_ms"] = u.elapsed_ms;
   f["has_worker_answer"] = result_.latest_worker_answer.has_value();
   (void)emit("run_failed", std::move(f));
   return std::move(result_);
 }
 
-RunResult Run::finish(const std::string& answer, const std::string& outcome) {
-  result_.usage.elapsed_ms = clock_.monotonic_ms() - start_ms_;
-  result_.outcome = outcome;
-  result_.answer = answer;
+RunResult Run::finish() {
+  BudgetUsage& u = result_.usage;
+  u.elapsed_ms = elapsed_ms();
+  result_.answer = final_answer_;
   OrderedJson f;
-  f["turn"] = turn_;
-  f["status"] = outcome;
-  f["turns"] = result_.turns.size();
-  f["answer"] = answer;
-  f["revision_count"] = result_.usage.verifier_revisions;
-  f["provider_calls"] = result_.usage.provider_calls;
-  f["elapsed_ms"] = result_.usage.elapsed_ms;
+  f["status"] = "finished";
+  f["total_turns"] = result_.turns.size();
+  f["final_response_ref"] = sha256_ref("response", *final_answer_);
+  f["provider_calls"] = u.provider_calls;
+  f["verifier_revisions"] = u.verifier_revisions;
   f["estimated_cost_usd"] = cost_usd();
-  f["estimated_cost_micro_usd"] = result_.usage.cost_micro_usd;
+  f["wall_time_ms"] = u.elapsed_ms;
+  f["turn"] = turn_;
+  f["outcome"] = result_.outcome;
+  f["run_status"] = result_.run_status();
+  f["answer"] = *final_answer_;
+  f["revision_count"] = u.verifier_revisions;
+  f["elapsed_ms"] = u.elapsed_ms;
+  f["estimated_cost_micro_usd"] = u.cost_micro_usd;
   Status st = emit("run_finished", std::move(f));
   if (!st.ok()) {
     result_.answer.reset();
-    return fail("trace_error", st);
+    return fail(st);
   }
   return std::move(result_);
 }
 
-RunResult Run::execute(const std::vector<Message>& input) {
-  if (input.empty()) return fail("invalid_input", invalid_argument("no messages to route"));
-  for (size_t i = 0; i < input.size(); ++i) {
-    const std::string& r = input[i].role;
-    if (r != "system" && r != "user" && r != "assistant")
-      return fail("invalid_input", invalid_argument("messages[" + std::to_string(i) +
-                                                    "]: role must be system, user or assistant"));
-  }
-  if (opts_.max_turns < 0) return fail("invalid_input", invalid_argument("max_turns must be >= 0"));
-  std::vector<Message> transcript = input;
-  std::vector<std::string> notes(input.size());
-  const ReflexThresholds thresholds = resolve_thresholds(opts_.reflex, router_.reflex_floors());
-  std::optional<Override> next_override;
-
-#define TRINITY_RUN_STEP(expr, reason)                                        \
-  do {                                                                        \
-    Status _s = (expr);                                                       \
-    if (!_s.ok())                                                             \
-      return fail(_s.code() == ErrorCode::kBudgetExceeded ? "budget_exceeded" \
-                  : sinks_broken_                         ? "trace_error"     \
-                                                          : (reason),                                 \
-                  _s);                                                        \
-  } while (0)
-
-  for (turn_ = 0;; ++turn_) {
-    if (cancelled()) return fail("cancelled", Status(ErrorCode::kCancelled, "run cancelled"));
-    if (turn_ >= opts_.max_turns) {
-      if (result_.latest_worker_answer) return finish(*result_.latest_worker_answer, "max_turns");
-      return fail("max_turns_reached",
-                  Status(ErrorCode::kBudgetExceeded,
-                         "max_turns_reached: " + std::to_string(opts_.max_turns) +
-                             " turns without a Worker answer"));
-    }
-    auto routed = router_.route(transcript);
-    if (!routed.ok()) return fail("router_error", routed.status().with_context("router"));
-    const RouteDecision& d = *routed;
-    if (d.agent_id < 0 || d.agent_id >= kNumAgents || d.role_id < 0 || d.role_id >= kNumRoles)
-      return fail("router_error", internal_error("router returned an out-of-range decision"));
-
-    int role = d.role_id;
-    std::string override_source;
-    if (next_override) {
-      role = next_override->role_id;
-      override_source = next_override->source;
-      next_override.reset();
-    }
-    const int role_before_reflex = role;
-    const ReflexDecision reflex = evaluate_reflex(d, thresholds, opts_.reflex.enabled);
-    bool force_verifier_next = false, reflex_verifier = false;
-    if (reflex.action == ReflexAction::kThinkerThenVerifier) {
-      if (role == kRoleVerifier) {
-        reflex_verifier = true;
-      } else {
-        if (role != kRoleThinker) {
-          role = kRoleThinker;
-          override_source = "reflex";
-        }
-        force_verifier_next = true;
-      }
-    }
-
-    // Cold Verifier: with no Worker answer yet, a Verifier turn (and the last allowed turn,
-    // whatever its role) becomes a Worker turn for the routed agent.
-    std::string reroute;
-    const int role_before_reroute = role;
-    if (opts_.cold_verifier == ColdVerifier::kWorker && !result_.latest_worker_answer) {
-      if (role == kRoleVerifier) {
-        reroute = "cold_verifier";
-      } else if (role != kRoleWorker && turn_ + 1 >= opts_.max_turns) {
-        reroute = "last_turn";
-      }
-      if (!reroute.empty()) {
-        role = kRoleWorker;
-        force_verifier_next = false;
-      }
-    }
-
-    OrderedJson rd;
-    rd["turn"] = turn_;
-    rd["agent_id"] = d.agent_id;
-    rd["agent_label"] = agent_label(d.agent_id);
-    rd["routed_role_id"] = d.role_id;
-    rd["routed_role_name"] = role_name(d.role_id);
-    rd["role_id"] = role_before_reflex;
-    rd["role_name"] = role_name(role_before_reflex);
-    rd["role_override_source"] = override_source.empty() || role_before_reflex == d.role_id
-                                     ? OrderedJson(nullptr)
-                                     : OrderedJson(override_source);
-    rd["agent_margin"] = opt_json(d.agent_margin);
-    rd["role_margin"] = opt_json(d.role_margin);
-    rd["confidence_band"] = band_name(reflex.band);
-    rd["agent_logits"] = OrderedJson::array();
-    rd["role_logits"] = OrderedJson::array();
-    for (int i = 0; i < kNumAgents + kNumRoles; ++i)
-      rd[i < kNumAgents ? "agent_logits" : "role_logits"].push_back(d.logit(i));
-    rd["token_count"] = d.token_count;
-    rd["transcript_hash"] = d.transcript_hash;
-    rd["route_hash"] = d.route_hash;
-    rd["router_profile"] = d.profile.empty() ? router_.profile() : d.profile;
-    rd["input_content"] = messages_to_json(transcript);
-    TRINITY_RUN_STEP(emit("route_decision", std::move(rd)), "trace_error");
-
-    OrderedJson rx;
-    rx["turn"] = turn_;
-    rx["reflex_enabled"] = reflex.enabled;
-    rx["confidence_band"] = band_name(reflex.band);
-    rx["action"] = action_name(reflex.action);
-    rx["reason"] = reflex.reason;
-    rx["agent_margin"] = opt_json(d.agent_margin);
-    rx["role_margin"] = opt_json(d.role_margin);
-    rx["thresholds"] = thresholds.to_json();
-    rx["original_role_name"] = role_name(role_before_reflex);
-    rx["role_id"] = role_before_reroute;
-    rx["role_name"] = role_name(role_before_reroute);
-    rx["forced_next_role"] =
-        force_verifier_next ? OrderedJson(role_name(kRoleVerifier)) : OrderedJson(nullptr);
-    rx["reflex_verifier"] = reflex_verifier;
-    rx["cold_verifier"] = cold_verifier_name(opts_.cold_verifier);
-    rx["reroute"] = reroute.empty() ? OrderedJson(nullptr)
-                                    : OrderedJson({{"reason", reroute},
-                                                   {"from_role", role_name(role_before_reroute)},
-                                                   {"to_role", role_name(kRoleWorker)}});
-    TRINITY_RUN_STEP(emit("reflex_decision", std::move(rx)), "trace_error");
-    TRINITY_RUN_STEP(check("turn_start"), "trace_error");
-
-    if (opts_.cold_verifier == ColdVerifier::kError && role == kRoleVerifier &&
-        !result_.latest_worker_answer && override_source != "reflex" && !reflex_verifier)
-      return fail("verifier_before_worker_response",
-                  invalid_argument("verifier_before_worker_response: the Verifier was chosen "
-                                   "before any Worker answer"));
-
-    if (cancelled()) return fail("cancelled", Status(ErrorCode::kCancelled, "run cancelled"));
-    result_.usage.provider_calls += 1;
-    TRINITY_RUN_STEP(check("before_dispatch"), "trace_error");
-
-    Provider& provider = *pool_.providers[static_cast<size_t>(d.agent_id)];
-    const ProviderSpec& spec = provider.spec();
-    ChatRequest req;
-    req.role_id = role;
-    req.agent_id = d.agent_id;
-    req.turn = turn_;
-    req.messages = build_agent_messages(pool_.config.prompts, role, turn_ + 1, transcript, notes);
-
-    OrderedJson ds;
-    ds["turn"] = turn_;
-    ds["agent_id"] = d.agent_id;
-    ds["agent_label"] = agent_label(d.agent_id);
-    ds["role_id"] = role;
-    ds["role_name"] = role_name(role);
-    ds["provider"] = spec.provider;
-    ds["model"] = spec.model;
-    ds["rerouted_from"] =
-        reroute.empty() ? OrderedJson(nullptr) : OrderedJson(role_name(role_before_reroute));
-    ds["reroute_reason"] = reroute.empty() ? OrderedJson(nullptr) : OrderedJson(reroute);
-    ds["request_messages"] = messages_to_json(req.messages);
-    TRINITY_RUN_STEP(emit("provider_dispatch_started", std::move(ds)), "trace_error");
-
-    CallContext ctx;
-    ctx.clock = &clock_;
-    ctx.cancel = opts_.cancel;
-    ctx.rng = &rng_;
-    if (opts_.budgets.max_wall_time_ms)
-      ctx.deadline_ms = start_ms_ + *opts_.budgets.max_wall_time_ms;
-    const int64_t t0 = clock_.monotonic_ms();
-    auto reply = provider.chat(req, ctx);
-    const int64_t latency = clock_.monotonic_ms() - t0;
-    BudgetUsage& u = result_.usage;
-    u.last_latency_ms = latency;
-    u.max_latency_ms = std::max(u.max_latency_ms, latency);
-    const int64_t call_cost =
-        reply.ok() ? call_cost_micro_usd(spec, reply->input_tokens, reply->output_tokens) : 0;
-
-    TurnRecord rec;
-    rec.turn = turn_;
-    rec.agent_id = d.agent_id;
-    rec.routed_role_id = d.role_id;
-    rec.role_id = role;
-    rec.agent_margin = d.agent_margin;
-    rec.role_margin = d.role_margin;
-    rec.band = band_name(reflex.band);
-    rec.action = action_name(reflex.action);
-    rec.provider = spec.provider;
-    rec.model = spec.model;
-    rec.latency_ms = latency;
-    rec.cost_micro_usd = call_cost;
-    rec.reroute = reroute;
-
-    std::optional<ThinkerSuggestion> suggestion;
-    if (reply.ok() && role == kRoleThinker && !force_verifier_next)
-      suggestion = parse_thinker(reply->text);
-
-    OrderedJson df;
-    df["turn"] = turn_;
-    df["agent_id"] = d.agent_id;
-    df["agent_label"] = agent_label(d.agent_id);
-    df["role_id"] = role;
-    df["role_name"] = role_name(role);
-    df["provider"] = spec.provider;
-    df["model"] = spec.model;
-    df["status"] = reply.ok() ? "ok" : "error";
-    df["latency_ms"] = latency;
-    if (reply.ok()) {
-      df["attempts"] = reply->attempts;
-      df["http_status"] = reply->http_status;
-      df["input_tokens"] = reply->input_tokens;
-      df["output_tokens"] = reply->output_tokens;
-      df["estimated_cost_usd"] = micro_to_usd(call_cost);
-      df["reply"] = reply->text;
-      if (role == kRoleThinker) {
-        df["thinker_suggested_role"] =
-            suggestion ? OrderedJson(role_name(suggestion->role_id)) : OrderedJson(nullptr);
-        df["suggestion"] = suggestion ? OrderedJson(suggestion->suggestion) : OrderedJson(nullptr);
-      }
-    } else {
-      df["reason"] =
-          reply.status().code() == ErrorCode::kCancelled ? "cancelled" : "provider_error";
-      df["error"] = reply.status().message();
-    }
-    TRINITY_RUN_STEP(emit("provider_dispatch_finished", std::move(df)), "trace_error");
-    if (!reply.ok()) {
-      result_.turns.push_back(rec);
-      // A call cut short by the wall-time budget reports the budget, not the provider.
-      TRINITY_RUN_STEP(check("after_dispatch_latency"), "trace_error");
-      if (reply.status().code() == ErrorCode::kCancelled) return fail("cancelled", reply.status());
-      return fail("provider_error", reply.status());
-    }
-    TRINITY_RUN_STEP(check("after_dispatch_latency"), "trace_error");
-    u.cost_micro_usd += call_cost;  // usage-based cost counts from after_dispatch on
-    TRINITY_RUN_STEP(check("after_dispatch"), "trace_error");
-
-    transcript.push_back(Message{"assistant", reply->text});
-    notes.push_back(speaker_note(turn_ + 1, role, d.agent_id));
-
-    if (role == kRoleVerifier) {
-      VerifierResult v = parse_verifier(reply->text);
-      rec.verdict = verdict_name(v.verdict);
-      result_.turns.push_back(rec);
-      const bool accepted = v.verdict == Verdict::kAccept;
-      if (!accepted) u.verifier_revisions += 1;
-      OrderedJson vr;
-      vr["turn"] = turn_;
-      vr["agent_id"] = d.agent_id;
-      vr["verdict"] = verdict_name(v.verdict);
-      vr["status"] = accepted ? "accepted" : "revision";
-      vr["revision_count"] = u.verifier_revisions;
-      vr["diagnosis"] = v.diagnosis;
-      TRINITY_RUN_STEP(emit("verifier_result", std::move(vr)), "trace_error");
-      if (accepted) {
-        return finish(result_.latest_worker_answer ? *result_.latest_worker_answer : reply->text,
-                      "accepted");
-      }
-      TRINITY_RUN_STEP(check("after_verifier_revision"), "trace_error");
-    } else if (role == kRoleThinker) {
-      result_.turns.push_back(rec);
-      if (force_verifier_next) {
-        next_override = Override{kRoleVerifier, "reflex"};
-      } else if (suggestion) {
-        next_override = Override{suggestion->role_id, "thinker"};
-      }
-    } else {
-      result_.turns.push_back(rec);
-      result_.latest_worker_answer = reply->text;
-      next_override.reset();
-    }
-  }
-#undef TRINITY_RUN_STEP
-}
-
 }  // namespace
-
-const char* RunResult::run_status() const {
-  if (!ok() || !answer) return "failed";
-  return outcome == "accepted" ? "accepted" : "unverified";
-}
-
-OrderedJson RunResult::to_json() const {
-  OrderedJson j;
-  j["run_id"] = run_id;
-  j["status"] = run_status();
-  j["outcome"] = outcome;
-  j["answer"] = answer ? OrderedJson(*answer) : OrderedJson(nullptr);
-  if (!ok()) {
-    j["reason"] = failure_reason;
-    j["error"] = status.message();
-    j["error_code"] = error_code_name(status.code());
-  }
-  if (budget_violation) j["budget_exceeded"] = budget_violation->to_json();
-  j["turns"] = OrderedJson::array();
-  for (const TurnRecord& t : turns) {
-    OrderedJson r;
-    r["turn"] = t.turn;
-    r["agent_id"] = t.agent_id;
-    r["agent_label"] = agent_label(t.agent_id);
-    r["routed_role"] = role_name(t.routed_role_id);
-    r["role"] = role_name(t.role_id);
-    r["agent_margin"] = opt_json(t.agent_margin);
-    r["role_margin"] = opt_json(t.role_margin);
-    r["confidence_band"] = t.band;
-    r["reflex_action"] = t.action;
-    r["provider"] = t.provider;
-    r["model"] = t.model;
-    r["latency_ms"] = t.latency_ms;
-    r["estimated_cost_usd"] = micro_to_usd(t.cost_micro_usd);
-    if (!t.verdict.empty()) r["verdict"] = t.verdict;
-    if (!t.reroute.empty()) r["reroute"] = t.reroute;
-    j["turns"].push_back(std::move(r));
-  }
-  j["provider_calls"] = usage.provider_calls;
-  j["revision_count"] = usage.verifier_revisions;
-  j["elapsed_ms"] = usage.elapsed_ms;
-  j["estimated_cost_usd"] = micro_to_usd(usage.cost_micro_usd);
-  return j;
-}
-
-Result<std::shared_ptr<const AgentPool>> AgentPool::create(PoolConfig config, bool allow_live,
-                                                           const EnvLookup& env, HttpClient* http) {
-  TRINITY_ASSIGN_OR_RETURN(auto keys, resolve_api_keys(config, allow_live, env));
-  auto pool = std::make_shared<AgentPool>();
-  for (int i = 0; i < kNumAgents; ++i) {
-    const ProviderSpec& spec = config.slots[static_cast<size_t>(i)];
-    const std::string& key = keys[static_cast<size_t>(i)];
-    TRINITY_ASSIGN_OR_RETURN(auto p, make_provider(spec, key, http));
-    pool->providers[static_cast<size_t>(i)] = std::move(p);
-    if (!key.empty()) pool->secrets.push_back(key);
-    for (const auto& [name, value] : spec.headers)
-      if (value.size() >= 6) pool->secrets.push_back(value);
-  }
-  pool->config = std::move(config);
-  return std::shared_ptr<const AgentPool>(std::move(pool));
-}
-
-std::shared_ptr<const AgentPool> AgentPool::from_providers(
-    std::array<std::shared_ptr<Provider>, kNumAgents> providers, RolePrompts prompts,
-    std::vector<std::string> secrets) {
-  auto pool = std::make_shared<AgentPool>();
-  pool->config.name = "custom";
-  pool->config.prompts = std::move(prompts);
-  for (int i = 0; i < kNumAgents; ++i)
-    pool->config.slots[static_cast<size_t>(i)] = providers[static_cast<size_t>(i)]->spec();
-  pool->providers = std::move(providers);
-  pool->secrets = std::move(secrets);
-  return pool;
-}
 
 Orchestrator::Orchestrator(std::shared_ptr<const Router> router,
                            std::shared_ptr<const AgentPool> pool)

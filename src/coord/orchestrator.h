@@ -3,27 +3,24 @@
 // (router + resolved pool) serves many concurrent runs; each run reports progress through
 // EventSinks / a callback and can be cancelled through an atomic flag.
 //
-// The loop (max_turns default 5):
-//   turn = 0; latest_worker = none; override = none
-//   loop:
-//     if turn >= max_turns: return latest_worker if any, else error max_turns_reached
-//     route the transcript (input + agent replies as assistant messages; never role prompts)
-//     role = override if set (consumed) else the routed role; agent = always the routed agent
-//     reflex may rewrite the role; emit route_decision, reflex_decision; budget check turn_start
-//     no Worker answer yet, cold_verifier worker (the default): a Verifier turn (forced by
-//       reflex or not) is dispatched as a Worker turn, and so is the last allowed turn
-//       (max_turns); the trace records the reroute (reflex_decision.reroute, dispatch
-//       rerouted_from). A budget that runs out still fails the run, as in the reference.
-//     cold_verifier error (the reference): a Verifier before any Worker answer (not forced by
-//       reflex) -> verifier_before_worker_response
-//     count the call, budget check before_dispatch
-//     call the agent (prompts.h shape); budget checks after_dispatch_latency, after_dispatch
-//     append {assistant: reply}
-//     Verifier: ACCEPT -> return latest Worker answer (or this reply if none);
-//               else revisions += 1, budget check after_verifier_revision
-//     Thinker: a parsed suggestion sets the next turn's role (reflex-forced Thinker -> Verifier)
-//     Worker: latest_worker = reply; override cleared
-//     turn += 1
+// The loop (max_turns default 5), one step per function in orchestrator.cpp:
+//   run_turn:
+//     out of turns -> the latest Worker answer ("unverified"), else max_turns_reached
+//     route          the transcript (input + agent replies as assistant messages; never role
+//                    prompts)
+//     choose_role    role = pending override (Thinker suggestion or reflex) else the routed
+//                    role; agent = always the routed agent; the reflex may make it a Thinker
+//                    (then a forced Verifier); cold_verifier worker (the default): with no
+//                    Worker answer yet, a Verifier turn and the last allowed turn become Worker
+//                    turns; emits route_decision, reflex_decision; budget check turn_start
+//     guard          cold_verifier error (the reference): a Verifier before any Worker answer
+//                    (not forced by reflex) -> verifier_before_worker_response; count the
+//                    call; budget check before_dispatch
+//     dispatch       call the agent (prompts.h shape); a failed call -> provider_error
+//     account        latency and cost; budget checks after_dispatch_latency, after_dispatch
+//     handle_role    Verifier: ACCEPT -> the latest Worker answer ("accepted"), else a
+//                    revision (budget check after_verifier_revision); Thinker: its suggestion
+//                    (or the reflex) sets the next role; Worker: the latest answer
 #pragma once
 
 #include <array>
@@ -62,8 +59,17 @@ struct AgentPool {
       std::vector<std::string> secrets = {});
 };
 
+// Where the routes come from, as the reference's traces name it (route_decision fields).
+struct ArtifactIdentity {
+  std::string artifact_ref;                      // empty: "artifact:<router profile>"
+  std::optional<std::string> artifact_revision;  // the pin's revision
+  std::optional<std::string> artifact_hash_ref;  // sha256 hex of the bundle's manifest.json
+};
+
 struct RunOptions {
   int max_turns = 5;
+  ArtifactIdentity artifact;
+  std::string route_path = "orchestrator";
   ColdVerifier cold_verifier = ColdVerifier::kWorker;
   Budgets budgets;
   ReflexConfig reflex;
@@ -81,7 +87,9 @@ struct TurnRecord {
   int routed_role_id = 0;
   int role_id = 0;  // the dispatched role
   std::optional<double> agent_margin, role_margin;
-  std::string band, action, provider, model;
+  std::string band;              // the route's confidence band (high|medium|low|unknown)
+  std::string confidence_class;  // the reflex class (high|medium|low)
+  std::string action, provider, model;
   int64_t latency_ms = 0;
   int64_t cost_micro_usd = 0;
   std::string verdict;  // Verifier turns: accept | revise | unknown
@@ -100,6 +108,7 @@ struct RunResult {
   std::optional<BudgetViolation> budget_violation;
   std::vector<TurnRecord> turns;
   BudgetUsage usage;
+  std::vector<std::string> warnings;  // e.g. a cost budget that can never fire
   bool ok() const { return status.ok(); }
   // accepted (a Verifier accepted) | unverified (turns ran out; the latest Worker answer) |
   // failed (no answer).

@@ -2,14 +2,12 @@
 
 #include <cctype>
 
+#include "core/utf8.h"
+
 #include "router/route.h"
 
 namespace trinity::coord {
 namespace {
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
 
 std::string lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -52,10 +50,13 @@ std::optional<std::string> tag_body(const std::string& text, const std::string& 
 }  // namespace
 
 std::string trim(const std::string& s) {
-  size_t a = 0, b = s.size();
-  while (a < b && is_space(s[a])) ++a;
-  while (b > a && is_space(s[b - 1])) --b;
-  return s.substr(a, b - a);
+  return trim_unicode(s);
+}
+
+std::string clean_diagnosis(const std::string& rest) {
+  std::string_view v = trim_unicode_start(rest);
+  while (!v.empty() && (v.front() == '-' || v.front() == ':')) v = trim_unicode_start(v.substr(1));
+  return trim_unicode(v);
 }
 
 const char* verdict_name(Verdict v) {
@@ -76,10 +77,10 @@ VerifierResult parse_verifier(const std::string& reply) {
   std::string rest;
   if (match_token(text, "ACCEPT", &rest)) {
     r.verdict = Verdict::kAccept;
-    r.diagnosis = trim(rest);
+    r.diagnosis = clean_diagnosis(rest);
   } else if (match_token(text, "REVISE", &rest)) {
     r.verdict = Verdict::kRevise;
-    r.diagnosis = trim(rest);
+    r.diagnosis = clean_diagnosis(rest);
   } else {
     r.verdict = Verdict::kUnknown;
     r.diagnosis = text;

@@ -11,12 +11,12 @@ const char* verdict_name(Verdict v);  // "accept" | "revise" | "unknown"
 
 struct VerifierResult {
   Verdict verdict = Verdict::kUnknown;
-  std::string diagnosis;  // the text after the token (separator dropped, trimmed)
+  std::string diagnosis;  // the text after the token, without leading '-', ':' and whitespace
 };
 
-// Trim; compare case-insensitively. ACCEPT if the reply equals the token or starts with it
-// followed by ':', ' ', '-', '\n' or "\r\n"; likewise REVISE; anything else is unknown (and the
-// loop counts it as a revision).
+// Trim (Unicode White_Space); compare case-insensitively. ACCEPT if the reply equals the token or
+// starts with it followed by ':', ' ', '-', '\n' or "\r\n"; likewise REVISE; anything else is
+// unknown (and the loop counts it as a revision).
 VerifierResult parse_verifier(const std::string& reply);
 
 struct ThinkerSuggestion {
@@ -29,6 +29,9 @@ struct ThinkerSuggestion {
 // anything else -> no suggestion.
 std::optional<ThinkerSuggestion> parse_thinker(const std::string& reply);
 
+// Removes leading and trailing Unicode White_Space.
 std::string trim(const std::string& s);
+// The diagnosis after a verdict token: "ACCEPT - looks right" -> "looks right".
+std::string clean_diagnosis(const std::string& rest);
 
 }  // namespace trinity::coord

@@ -9,9 +9,9 @@ namespace trinity::coord {
 namespace {
 
 const char* const kSpecFields[] = {
-    "provider",           "model",       "base_url",   "api_key_env",
-    "max_tokens",         "temperature", "timeout_ms", "price_in_per_mtok",
-    "price_out_per_mtok", "headers",     "max_retries"};
+    "provider",           "model",       "base_url",    "api_key_env",
+    "max_tokens",         "temperature", "timeout_ms",  "price_in_per_mtok",
+    "price_out_per_mtok", "headers",     "max_retries", "name"};
 
 bool known_field(const std::string& k) {
   for (const char* f : kSpecFields)
@@ -55,6 +55,8 @@ Result<ProviderSpec> parse_spec(const Json& j, const std::string& ctx) {
     };
     if (k == "provider") {
       TRINITY_RETURN_IF_ERROR(need_string(&s.provider));
+    } else if (k == "name") {
+      TRINITY_RETURN_IF_ERROR(need_string(&s.name));
     } else if (k == "model") {
       TRINITY_RETURN_IF_ERROR(need_string(&s.model));
     } else if (k == "base_url") {
@@ -127,13 +129,39 @@ RolePrompts default_role_prompts() {
       "critique of the work so far (errors, gaps, risky assumptions). End with exactly one "
       "suggestion for the next step and the role that should take it, in this format:\n"
       "<suggestion>what should happen next</suggestion>\n"
-      "<suggested_role>worker or verifier</suggested_role>";
+      "<suggested_role>solver or verifier</suggested_role>\n"
+      "(solver: a Worker should take the next step; verifier: the answer is ready to check).";
   p.system[kRoleVerifier] =
       "You are the Verifier in a team of AI agents solving the user's request together. Check "
       "the latest Worker answer against the user's request. Start your reply with exactly "
       "ACCEPT or REVISE, followed by a short diagnosis: why the answer is correct and complete, "
       "or what must be fixed.";
   return p;
+}
+
+RolePrompts reference_role_prompts() {
+  RolePrompts p;
+  p.system[kRoleWorker] =
+      "Execute the next concrete step of the plan. Write code, math, derivations, calculations, "
+      "or concrete answer content that advances the solution.";
+  p.system[kRoleThinker] =
+      "Analyze the current state and provide high-level guidance, plans, decompositions, or "
+      "critiques. Do not present unchecked final answers unless the transcript already contains "
+      "enough evidence.";
+  p.system[kRoleVerifier] =
+      "Check the current solution for correctness, completeness, and responsiveness. Start your "
+      "response with exactly ACCEPT or REVISE. After REVISE, include a concise diagnosis.";
+  return p;
+}
+
+Result<MessageShape> parse_message_shape(const std::string& s) {
+  if (s == "rendered") return MessageShape::kRendered;
+  if (s == "reference") return MessageShape::kReference;
+  return invalid_argument("message shape must be rendered or reference, got '" + s + "'");
+}
+
+const char* message_shape_name(MessageShape m) {
+  return m == MessageShape::kReference ? "reference" : "rendered";
 }
 
 Result<ColdVerifier> parse_cold_verifier(const std::string& s) {
@@ -153,10 +181,17 @@ Result<PoolConfig> parse_pool_json(const Json& j, const std::string& what) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     if (k != "name" && k != "defaults" && k != "slots" && k != "prompts" && k != "schema_version" &&
-        k != "cold_verifier")
+        k != "cold_verifier" && k != "message_shape")
       return parse_error(what + ": " + k +
                          ": unknown field (expected name, defaults, slots, "
-                         "prompts, cold_verifier)");
+                         "prompts, message_shape, cold_verifier)");
+  }
+  if (j.contains("message_shape")) {
+    const Json& ms = j["message_shape"];
+    auto shape = ms.is_string() ? parse_message_shape(ms.get<std::string>())
+                                : Result<MessageShape>(invalid_argument("must be a string"));
+    if (!shape.ok()) return parse_error(what + ": message_shape: " + shape.status().message());
+    pool.message_shape = *shape;
   }
   if (j.contains("cold_verifier")) {
     const Json& cv = j["cold_verifier"];
@@ -210,7 +245,14 @@ Result<PoolConfig> parse_pool_json(const Json& j, const std::string& what) {
   }
   if (j.contains("prompts")) {
     const Json& p = j["prompts"];
-    if (!p.is_object()) return parse_error(what + ": prompts: must be an object");
+    if (p.is_string() && p.get<std::string>() == "reference") {
+      pool.prompts = reference_role_prompts();
+      return pool;
+    }
+    if (!p.is_object())
+      return parse_error(what +
+                         ": prompts: must be \"reference\" or an object {Worker, Thinker, "
+                         "Verifier}");
     for (auto it = p.begin(); it != p.end(); ++it) {
       int role = -1;
       for (int r = 0; r < kNumRoles; ++r)
@@ -237,16 +279,39 @@ PoolConfig builtin_mock_pool() {
   pool.prompts = default_role_prompts();
   for (int i = 0; i < kNumAgents; ++i) {
     ProviderSpec& s = pool.slots[static_cast<size_t>(i)];
+    s.name = "mock_" + std::to_string(i);
     s.provider = "mock";
-    s.model = std::string("mock-") + std::to_string(i);
+    s.model = "mock-agent-" + std::to_string(i);
     s.timeout_ms = 1000;
     s.max_retries = 0;
   }
   return pool;
 }
 
+PoolConfig builtin_default_pool() {
+  static const char* const kNames[kNumAgents] = {
+      "fast_openai",   "default_reasoning", "compact_reasoning", "backup_openai",
+      "fast_openai_2", "reasoner_2",        "fallback_openai"};
+  PoolConfig pool;
+  pool.name = "default";
+  pool.prompts = default_role_prompts();
+  for (int i = 0; i < kNumAgents; ++i) {
+    ProviderSpec& s = pool.slots[static_cast<size_t>(i)];
+    s.name = kNames[i];
+    s.provider = "openai";
+    s.model = "gpt-4o-mini";
+    s.base_url = "https://api.openai.com/v1";
+    s.api_key_env = "OPENAI_API_KEY";
+    s.max_tokens = 200;  // the reference's spec defaults
+    s.temperature = 0.2;
+    s.timeout_ms = 30000;
+  }
+  return pool;
+}
+
 Result<PoolConfig> load_pool(const std::string& name_or_path) {
   if (name_or_path == "mock") return builtin_mock_pool();
+  if (name_or_path == "default") return builtin_default_pool();
   auto text = read_file(name_or_path);
   if (!text.ok()) return text.status().with_context("pool " + name_or_path);
   return parse_pool_text(*text, name_or_path);

@@ -5,9 +5,13 @@
 //     "name": "my-pool",                       (optional)
 //     "defaults": { <spec fields> },           (optional, merged under every slot)
 //     "slots": [ <spec>, x7 ]  or  { "0": <spec>, ..., "6": <spec> },
-//     "prompts": { "Worker": "...", "Thinker": "...", "Verifier": "..." }   (optional)
+//     "prompts": { "Worker": "...", "Thinker": "...", "Verifier": "..." } or "reference",
+//     "message_shape": "rendered" (default) | "reference",                 (optional)
+//     "cold_verifier": "worker" (default) | "error"                         (optional)
 //   }
-// spec: { provider: "mock"|"openai"|"anthropic", model, base_url, api_key_env, max_tokens,
+// Built-in pools: "mock" (7 mock slots mock_<i> / mock-agent-<i>) and "default" (the reference's:
+// 7x openai gpt-4o-mini named fast_openai ... fallback_openai, key from OPENAI_API_KEY).
+// spec: { name, provider: "mock"|"openai"|"anthropic", model, base_url, api_key_env, max_tokens,
 //         temperature, timeout_ms, price_in_per_mtok, price_out_per_mtok, headers, max_retries }
 // API keys are never read from the pool: `api_key_env` names an environment variable.
 // Slot labels (gpt-5, ...) are training metadata, independent of the provider bound here.
@@ -27,6 +31,7 @@
 namespace trinity::coord {
 
 struct ProviderSpec {
+  std::string name;      // optional slot name (the reference's pools name every slot)
   std::string provider;  // mock | openai | anthropic
   std::string model;
   std::string base_url;     // openai: ".../v1" (POST {base_url}/chat/completions);
@@ -47,6 +52,14 @@ struct RolePrompts {
   std::array<std::string, kNumRoles> system;  // indexed by role id
 };
 RolePrompts default_role_prompts();
+// The reference's exact role prompts ("prompts": "reference").
+RolePrompts reference_role_prompts();
+
+// What an agent is sent (prompts.h): kRendered (default) two messages, the transcript rendered
+// into one user message; kReference [system(role prompt)] ++ the transcript verbatim.
+enum class MessageShape { kRendered, kReference };
+Result<MessageShape> parse_message_shape(const std::string& s);  // "rendered" | "reference"
+const char* message_shape_name(MessageShape m);
 
 // What a Verifier turn does before any Worker has answered (see orchestrator.h):
 //   kWorker (default): it is dispatched to the routed agent as a Worker turn;
@@ -65,14 +78,16 @@ struct PoolConfig {
   std::array<ProviderSpec, kNumAgents> slots;
   RolePrompts prompts;
   std::optional<ColdVerifier> cold_verifier;  // pool key "cold_verifier"; unset: the default
+  MessageShape message_shape = MessageShape::kRendered;
 };
 
 // Parses a pool from JSON; `what` (the file path) prefixes every error, with the field path.
 Result<PoolConfig> parse_pool_json(const Json& j, const std::string& what);
 Result<PoolConfig> parse_pool_text(const std::string& text, const std::string& what);
-// "mock" -> the built-in mock pool; anything else is a file path.
+// "mock" / "default" -> the built-in pools; anything else is a file path.
 Result<PoolConfig> load_pool(const std::string& name_or_path);
 PoolConfig builtin_mock_pool();
+PoolConfig builtin_default_pool();
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_env();

@@ -12,8 +12,8 @@ const char* role_instruction(int role_id) {
     case kRoleThinker:
       return "Act as the Thinker: give a plan, a decomposition or a critique of the work so far. "
              "Do not give an unchecked final answer. End with "
-             "<suggestion>...</suggestion> and <suggested_role>worker or "
-             "verifier</suggested_role>.";
+             "<suggestion>...</suggestion> and <suggested_role>solver or "
+             "verifier</suggested_role> (solver: a Worker should act next).";
     case kRoleVerifier:
       return "Act as the Verifier: check the latest Worker answer against the user's request. "
              "Start your reply with exactly ACCEPT or REVISE, then give a short diagnosis.";
@@ -23,9 +23,16 @@ const char* role_instruction(int role_id) {
   }
 }
 
-std::vector<Message> build_agent_messages(const RolePrompts& prompts, int role_id, int turn_number,
+std::vector<Message> build_agent_messages(const RolePrompts& prompts, MessageShape shape,
+                                          int role_id, int turn_number,
                                           const std::vector<Message>& transcript,
                                           const std::vector<std::string>& notes) {
+  const int r = (role_id >= 0 && role_id < kNumRoles) ? role_id : kRoleWorker;
+  if (shape == MessageShape::kReference) {
+    std::vector<Message> out{Message{"system", prompts.system[static_cast<size_t>(r)]}};
+    out.insert(out.end(), transcript.begin(), transcript.end());
+    return out;
+  }
   std::string user = "The conversation so far, oldest first:\n";
   for (size_t i = 0; i < transcript.size(); ++i) {
     user += "\n### " + transcript[i].role;
@@ -34,7 +41,6 @@ std::vector<Message> build_agent_messages(const RolePrompts& prompts, int role_i
   }
   user += "\n### Your task (turn " + std::to_string(turn_number) + ": " + role_name(role_id) +
           ")\n" + role_instruction(role_id);
-  const int r = (role_id >= 0 && role_id < kNumRoles) ? role_id : kRoleWorker;
   return {Message{"system", prompts.system[static_cast<size_t>(r)]},
           Message{"user", std::move(user)}};
 }

@@ -46,7 +46,12 @@ std::string speaker_note(int turn_number, int role_id, int agent_id);
 // The per-turn instruction that ends the user message.
 const char* role_instruction(int role_id);
 
-std::vector<Message> build_agent_messages(const RolePrompts& prompts, int role_id, int turn_number,
+// The messages for one dispatch in the pool's shape: kRendered as above; kReference
+// [system(role prompt)] ++ the transcript verbatim (a user's own system messages stay system
+// messages; agent replies are assistant messages, so the list may end with several of them,
+// which some servers reject: see docs/coordinator.md).
+std::vector<Message> build_agent_messages(const RolePrompts& prompts, MessageShape shape,
+                                          int role_id, int turn_number,
                                           const std::vector<Message>& transcript,
                                           const std::vector<std::string>& notes);
 

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 
 #include "core/sha256.h"
 
@@ -17,7 +18,7 @@ std::string lower(std::string s) {
 
 bool is_content_key(const std::string& k) {
   return k == "input_content" || k == "request_messages" || k == "reply" || k == "answer" ||
-         k == "diagnosis" || k == "suggestion";
+         k == "diagnosis" || k == "suggestion" || k == "error";
 }
 
 OrderedJson hash_ref(const OrderedJson& v) {
@@ -38,7 +39,8 @@ OrderedJson hash_ref(const OrderedJson& v) {
   return v;
 }
 
-// Replaces "Bearer <credential>" (any case) by "Bearer <redacted>".
+// Replaces "Bearer <credential>" (any case; the credential after spaces, ':' or '=', as in
+// "Bearer abc", "Bearer:abc", "bearer=abc") by "Bearer <redacted>", the whole credential.
 std::string redact_bearer(const std::string& s) {
   std::string low = lower(s), out;
   size_t pos = 0;
@@ -47,7 +49,7 @@ std::string redact_bearer(const std::string& s) {
     if (i == std::string::npos) break;
     size_t j = i + 6;
     size_t k = j;
-    while (k < s.size() && (s[k] == ' ' || s[k] == '\t')) ++k;
+    while (k < s.size() && (s[k] == ' ' || s[k] == '\t' || s[k] == ':' || s[k] == '=')) ++k;
     size_t e = k;
     while (e < s.size() && !std::isspace(static_cast<unsigned char>(s[e])) && s[e] != '"' &&
            s[e] != '\'' && s[e] != ',')
@@ -57,7 +59,8 @@ std::string redact_bearer(const std::string& s) {
       pos = j;
       continue;
     }
-    out.append(s, pos, k - pos);
+    out.append(s, pos, j - pos);
+    out += ' ';
     out += kRedacted;
     pos = e;
   }
@@ -129,6 +132,10 @@ void Redactor::redact_json(OrderedJson& j) const {
   }
 }
 
+std::string sha256_ref(const char* prefix, const std::string& bytes) {
+  return std::string(prefix) + ":sha256:" + sha256_hex(bytes);
+}
+
 Result<ContentMode> parse_content_mode(const std::string& s) {
   if (s == "hash") return ContentMode::kHash;
   if (s == "full") return ContentMode::kFull;
@@ -149,7 +156,13 @@ OrderedJson apply_content_mode(const OrderedJson& event, ContentMode mode) {
 
 Result<std::unique_ptr<JsonlTraceWriter>> JsonlTraceWriter::open(const std::string& path,
                                                                  ContentMode mode) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
+  // Appended to, parent directories created, as the reference's JSONL sink does.
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  if (ec)
+    return io_error("cannot create the directory of trace file " + path + ": " + ec.message());
+  std::FILE* f = std::fopen(path.c_str(), "ab");
   if (!f) return io_error("cannot open trace file " + path + ": " + std::strerror(errno));
   return std::unique_ptr<JsonlTraceWriter>(new JsonlTraceWriter(f, path, mode));
 }

@@ -2,10 +2,13 @@
 //
 // Every event is one JSON object: {schema_version: 1, event, run_id, timestamp_ms, ...fields}.
 // Events: route_decision, reflex_decision, budget_snapshot, provider_dispatch_started,
-// provider_dispatch_finished, verifier_result, run_finished, run_failed.
-// Content fields (message and reply bodies) are: input_content, request_messages, reply,
-// answer, diagnosis, suggestion. With ContentMode::kHash (default) the trace writer replaces
-// them by "sha256:<hex>" refs; with kFull they are written as is (after redaction).
+// provider_dispatch_finished, verifier_result, run_warning, run_finished, run_failed; every
+// field the reference writes is there under its name (docs/trace-schema.md,
+// docs/trace-schema.json).
+// Content fields (message and reply bodies, provider error text) are: input_content,
+// request_messages, reply, answer, diagnosis, suggestion, error. With ContentMode::kHash
+// (default) the trace writer replaces them by "sha256:<hex>" refs; with kFull they are written
+// as is (after redaction). The trace file is appended to; its parent directories are created.
 // Redaction (always, before any sink sees an event): values under the keys api_key,
 // authorization, password, secret, token (any case, '-' or '_', also as a suffix such as
 // x-api-key or access_token) become "<redacted>"; "Bearer <credential>" anywhere becomes
@@ -42,6 +45,9 @@ class Redactor {
  private:
   std::vector<std::string> secrets_;  // longest first
 };
+
+// "<prefix>:sha256:<lowercase hex of sha256(bytes)>", the reference's ref form.
+std::string sha256_ref(const char* prefix, const std::string& bytes);
 
 enum class ContentMode { kHash, kFull };
 Result<ContentMode> parse_content_mode(const std::string& s);  // "hash" | "full"

@@ -74,6 +74,46 @@ std::string etf_encode_messages(const std::vector<Message>& messages) {
   return out;
 }
 
+std::string etf_encode_messages_form_b(const std::vector<Message>& messages) {
+  std::string out;
+  put_u8(out, kVersion);
+  if (!messages.empty()) {
+    put_u8(out, kList);
+    put_u32be(out, static_cast<uint32_t>(messages.size()));
+    for (const auto& m : messages) {
+      put_u8(out, kMap);
+      put_u32be(out, 2);
+      put_binary(out, "content");  // binary keys, sorted bytewise
+      put_binary(out, m.content);
+      put_binary(out, "role");
+      put_binary(out, m.role);
+    }
+  }
+  put_u8(out, kNil);
+  return out;
+}
+
+std::string etf_encode_route_map(int agent_id, int role_id, const double* logits, size_t n) {
+  std::string out;
+  put_u8(out, kVersion);
+  put_u8(out, kMap);
+  put_u32be(out, 4);
+  put_binary(out, "agent_id");
+  put_int(out, agent_id);
+  put_binary(out, "logits_rounded");
+  if (n > 0) {
+    put_u8(out, kList);
+    put_u32be(out, static_cast<uint32_t>(n));
+    for (size_t i = 0; i < n; ++i) put_float(out, logits[i]);
+  }
+  put_u8(out, kNil);
+  put_binary(out, "role_id");
+  put_int(out, role_id);
+  put_binary(out, "schema");
+  put_binary(out, kRouteHashSchema);
+  return out;
+}
+
 std::string etf_encode_route(int agent_id, int role_id, const double* logits, size_t n) {
   std::string out;
   put_u8(out, kVersion);
@@ -122,6 +162,17 @@ Result<std::string> transcript_hash(const std::vector<Message>& messages) {
 Result<std::string> route_hash(int agent_id, int role_id, const double* logits, size_t n) {
   TRINITY_ASSIGN_OR_RETURN(std::string term,
                            etf_compress(etf_encode_route(agent_id, role_id, logits, n)));
+  return sha256_hex(term);
+}
+
+Result<std::string> trace_transcript_hash(const std::vector<Message>& messages) {
+  TRINITY_ASSIGN_OR_RETURN(std::string term, etf_compress(etf_encode_messages_form_b(messages)));
+  return sha256_hex(term);
+}
+
+Result<std::string> trace_route_hash(int agent_id, int role_id, const double* logits, size_t n) {
+  TRINITY_ASSIGN_OR_RETURN(std::string term,
+                           etf_compress(etf_encode_route_map(agent_id, role_id, logits, n)));
   return sha256_hex(term);
 }
 

@@ -1,52 +1,9 @@
 #include "router/mock_tiny.h"
 
+#include "core/utf8.h"
 #include "router/etf_hash.h"
 
 namespace trinity {
-
-namespace {
-
-// Unicode White_Space, less the no-break spaces (U+00A0, U+2007, U+202F).
-bool splits_words(uint32_t cp) {
-  return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 || cp == 0x85 || cp == 0x1680 ||
-         (cp >= 0x2000 && cp <= 0x200A && cp != 0x2007) || cp == 0x2028 || cp == 0x2029 ||
-         cp == 0x205F || cp == 0x3000;
-}
-
-// Decodes the code point at s[i] and advances i. A byte that does not start a well-formed UTF-8
-// sequence (a stray continuation byte, a truncated sequence, an overlong form, a surrogate or a
-// value above U+10FFFF) is consumed alone and yields U+FFFD: never whitespace, as for Elixir,
-// which only splits on the canonical bytes of a whitespace character.
-uint32_t next_code_point(const std::string& s, size_t& i) {
-  static constexpr uint32_t kMinOfLength[] = {0, 0, 0x80, 0x800, 0x10000};
-  const auto byte = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
-  const uint8_t c = byte(i);
-  const size_t len = c < 0x80           ? 1
-                     : (c >> 5) == 0x6  ? 2
-                     : (c >> 4) == 0xE  ? 3
-                     : (c >> 3) == 0x1E ? 4
-                                        : 0;
-  if (len == 0 || i + len > s.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  uint32_t cp = len == 1 ? c : c & (0x7Fu >> len);
-  for (size_t k = 1; k < len; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) {
-      ++i;
-      return 0xFFFD;
-    }
-    cp = (cp << 6) | (byte(i + k) & 0x3F);
-  }
-  if (cp < kMinOfLength[len] || (cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) {
-    ++i;
-    return 0xFFFD;
-  }
-  i += len;
-  return cp;
-}
-
-}  // namespace
 
 int64_t whitespace_word_count(const std::string& text) {
   int64_t count = 0;

@@ -181,6 +181,7 @@ coord::RunOptions Server::Impl::run_options(const ChatCompletionRequest& req,
   o.max_turns = req.max_turns ? std::min(*req.max_turns, config.max_turns) : config.max_turns;
   o.budgets = tighten_budgets(config.budgets, req.budgets);
   o.reflex = config.reflex;
+  o.artifact = config.artifact;
   o.run_id = run_id;
   return o;
 }

@@ -36,6 +36,7 @@ struct ServerConfig {
   std::optional<coord::ColdVerifier> cold_verifier;
   coord::Budgets budgets;  // server limits; requests can only tighten them
   coord::ReflexConfig reflex;
+  coord::ArtifactIdentity artifact;      // route_decision's artifact_ref / revision / hash
   int64_t route_batch_window_us = 1000;  // 0: no batching window
   int route_batch_max = 32;
   int http_threads = 0;  // 0: max_concurrency + 32

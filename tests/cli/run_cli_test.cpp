@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -250,6 +251,70 @@ TEST(RunCli, ColdVerifierPolicyFromFlagAndPool) {
   auto bad_pool = run_trinity({"--profile", "mock_tiny", "--pool", path, "--query", q});
   EXPECT_EQ(bad_pool.rc, 2);
   EXPECT_NE(bad_pool.err.find("cold_verifier"), std::string::npos) << bad_pool.err;
+}
+
+// Acceptance of the reference's trace fields: mock runs that end every way a run can end write
+// one trace file (appended to), and every event validates against docs/trace-schema.json.
+TEST(RunCli, EveryEventValidatesAgainstTheShippedSchema) {
+  const std::string dir = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_schema";
+  const std::string trace = dir + "/nested/trace.jsonl";  // parent directories are created
+  std::remove(trace.c_str());
+  int runs = 0;
+  auto run_one = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--profile", "mock_tiny", "--pool", "mock", "--trace-out", trace});
+    auto r = run_trinity(args);
+    EXPECT_TRUE(r.rc == 0 || r.rc == 1 || r.rc == 3) << r.rc << r.err;
+    ++runs;
+    return r;
+  };
+  for (int i = 0; i < 12; ++i) {
+    const std::string q = "Schema query " + std::to_string(i);
+    run_one({"--query", q});
+    run_one({"--query", q, "--cold-verifier", "error"});
+  }
+  run_one({"--query", worker_first_query(), "--max-provider-calls", "0"});
+  auto warned = run_one({"--query", worker_first_query(), "--max-estimated-cost-usd", "1"});
+  EXPECT_NE(warned.err.find("warning: max_estimated_cost_usd is set"), std::string::npos)
+      << warned.err;
+  run_one({"--query", worker_first_query(), "--reflex-margin-mode", "absolute",
+           "--reflex-low-agent-margin", "999", "--trace-content", "full"});
+  run_one({"--query", verifier_first_query(), "--max-turns", "1"});
+
+  const std::string out = dir + "_validate.json";
+  const std::string cmd =
+      "/usr/bin/python3 " +
+      quote(std::string(TRINITY_SOURCE_DIR) + "/tests/scripts/validate_trace.py") + " " +
+      quote(std::string(TRINITY_SOURCE_DIR) + "/docs/trace-schema.json") + " " + quote(trace) +
+      " >" + quote(out) + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  auto report = read_file(out);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0) << *report;
+  Json summary = Json::parse(*report);
+  for (const char* type : {"route_decision", "reflex_decision", "budget_snapshot",
+                           "provider_dispatch_started", "provider_dispatch_finished",
+                           "verifier_result", "run_warning", "run_finished", "run_failed"})
+    EXPECT_GT(summary["by_type"].value(type, 0), 0) << type << " never written: " << *report;
+  // Appended: one run_finished or run_failed per run.
+  EXPECT_EQ(summary["by_type"].value("run_finished", 0) + summary["by_type"].value("run_failed", 0),
+            runs);
+
+  // Spot checks of the reference's values.
+  for (const Json& e : read_trace(trace)) {
+    const std::string type = e["event"];
+    if (type == "route_decision") {
+      EXPECT_EQ(e["input_hash"], e["transcript_hash"]);
+      EXPECT_EQ(e["route_path"], "orchestrator");
+      EXPECT_EQ(e["provider_pool"], "mock");
+      EXPECT_EQ(e["runtime_profile"], "mock_tiny");
+      EXPECT_EQ(e["artifact_ref"], "artifact:mock-tiny-route-runtime");
+    } else if (type == "provider_dispatch_started") {
+      EXPECT_EQ(e["dispatch_ref"], "dispatch:" + e["run_id"].get<std::string>() + ":" +
+                                       std::to_string(e["turn"].get<int>()));
+    } else if (type == "run_failed" && e["budget_exceeded"] == true) {
+      EXPECT_EQ(e["budget_exceeded_key"], "provider_calls");
+    }
+  }
 }
 
 }  // namespace

@@ -130,7 +130,7 @@ TEST(ServeCli, MockTinyServesAndDrainsOnSigterm) {
   EXPECT_EQ(h->status, 200);
   auto m = c.Get("/v1/models");
   ASSERT_TRUE(m);
-  EXPECT_NE(m->body.find("\"mock-6\""), std::string::npos);
+  EXPECT_NE(m->body.find("\"mock-agent-6\""), std::string::npos);
   auto r =
       c.Post("/v1/route", R"({"messages":[{"role":"user","content":"x"}]})", "application/json");
   ASSERT_TRUE(r);

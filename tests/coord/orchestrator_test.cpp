@@ -280,7 +280,7 @@ TEST_F(LoopTest, ReflexBandsForEachRoutedRole) {
     EXPECT_EQ(dispatched_roles(), c.expected_roles);
     auto rx = sink_.of("reflex_decision");
     ASSERT_FALSE(rx.empty());
-    EXPECT_EQ(rx[c.with_worker_first ? 1 : 0]["confidence_band"], c.band);
+    EXPECT_EQ(rx[c.with_worker_first ? 1 : 0]["confidence_class"], c.band);
   }
 }
 
@@ -292,8 +292,9 @@ TEST_F(LoopTest, NoReflexKeepsTheRoutedRole) {
   EXPECT_EQ(dispatched_roles(), (std::vector<std::string>{"Worker", "Verifier"}));
   auto rx = sink_.of("reflex_decision")[0];
   EXPECT_EQ(rx["reflex_enabled"], false);
-  EXPECT_EQ(rx["confidence_band"], "low");
+  EXPECT_EQ(rx["confidence_class"], "low");
   EXPECT_EQ(rx["action"], "normal_dispatch");
+  EXPECT_EQ(rx["reason"], "disabled");
 }
 
 TEST_F(LoopTest, ThresholdsAreOverridable) {
@@ -314,7 +315,9 @@ TEST_F(LoopTest, MissingMarginsAreMedium) {
   auto r = run({w, v});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(dispatched_roles(), (std::vector<std::string>{"Worker", "Verifier"}));
-  EXPECT_EQ(sink_.of("reflex_decision")[0]["confidence_band"], "medium");
+  EXPECT_EQ(sink_.of("reflex_decision")[0]["confidence_class"], "medium");
+  EXPECT_EQ(sink_.of("reflex_decision")[0]["confidence_band"], "unknown");
+  EXPECT_EQ(sink_.of("route_decision")[0]["min_margin"], nullptr);
 }
 
 TEST_F(LoopTest, ProviderErrorEndsTheRunWithATypedError) {
@@ -379,10 +382,15 @@ class BudgetTest : public LoopTest {
       EXPECT_NE(r.status.message().find(s), std::string::npos) << r.status.message();
     auto failed = sink_.of("run_failed");
     ASSERT_EQ(failed.size(), 1u);
-    EXPECT_EQ(failed[0]["budget_exceeded"]["budget"], budget);
+    EXPECT_EQ(failed[0]["budget_violation"]["budget"], budget);
+    EXPECT_EQ(failed[0]["budget_exceeded"], true);
+    EXPECT_EQ(failed[0]["budget_exceeded_key"], budget.substr(4));  // "max_" dropped
+    EXPECT_EQ(failed[0]["status"], "failed");
     auto snaps = sink_.of("budget_snapshot");
     ASSERT_FALSE(snaps.empty());
     EXPECT_EQ(snaps.back()["status"], "exceeded");
+    EXPECT_EQ(snaps.back()["budget_exceeded"], true);
+    EXPECT_EQ(snaps.back()["budget_exceeded_key"], budget.substr(4));
     EXPECT_EQ(snaps.back()["checkpoint"], checkpoint);
   }
 };
@@ -429,13 +437,22 @@ TEST_F(BudgetTest, WallTime) {
 
 TEST_F(BudgetTest, EstimatedCost) {
   Budgets b;
-  b.max_estimated_cost_micro_usd = *usd_to_micro(0.004);
+  b.max_estimated_cost_micro_usd = *usd_to_micro(0.004001);
   auto ok = run_wv(b);
   ASSERT_TRUE(ok.ok()) << ok.status.message();
   EXPECT_EQ(ok.usage.cost_micro_usd, 4000);
   sink_.events.clear();
-  b.max_estimated_cost_micro_usd = *usd_to_micro(0.003999);
-  expect_violation(run_wv(b), "max_estimated_cost_usd", "0.003999", "0.004000", "after_dispatch");
+  // Cumulative cost >= limit fails, as in the reference: reaching the limit exactly is enough.
+  b.max_estimated_cost_micro_usd = *usd_to_micro(0.004);
+  expect_violation(run_wv(b), "max_estimated_cost_usd", "0.004000", "0.004000", "after_dispatch");
+}
+
+TEST_F(BudgetTest, ZeroCostLimitStopsBeforeAnyCall) {
+  Budgets b;
+  b.max_estimated_cost_micro_usd = 0;
+  auto r = run_wv(b);
+  expect_violation(r, "max_estimated_cost_usd", "0.000000", "0.000000", "turn_start");
+  EXPECT_TRUE(provider_->requests().empty());
 }
 
 TEST_F(BudgetTest, CheckedInTheDocumentedOrder) {
@@ -443,7 +460,7 @@ TEST_F(BudgetTest, CheckedInTheDocumentedOrder) {
   b.max_wall_time_ms = 50;
   b.max_provider_calls = 0;
   b.max_provider_latency_ms = 1;
-  b.max_estimated_cost_micro_usd = 0;
+  b.max_estimated_cost_micro_usd = 1;
   // At turn_start nothing is exceeded yet (0 ms, 0 calls); before_dispatch: calls 1 > 0.
   expect_violation(run_wv(b), "max_provider_calls", "0", "1", "before_dispatch");
   sink_.events.clear();

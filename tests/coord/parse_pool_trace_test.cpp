@@ -1,6 +1,8 @@
 // Verifier/Thinker parsing, pool files, redaction and the JSONL trace writer.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -23,7 +25,13 @@ TEST(VerifierParse, Rules) {
       {"ACCEPT", Verdict::kAccept, ""},
       {"  accept  ", Verdict::kAccept, ""},
       {"ACCEPT: looks right", Verdict::kAccept, "looks right"},
-      {"Accept - fine", Verdict::kAccept, "- fine"},
+      {"Accept - fine", Verdict::kAccept, "fine"},
+      {"ACCEPT - looks right", Verdict::kAccept, "looks right"},
+      {"REVISE -: step 2", Verdict::kRevise, "step 2"},
+      {"REVISE: - step 2 -", Verdict::kRevise, "step 2 -"},
+      // Unicode White_Space is trimmed (no-break and ideographic spaces, line separator).
+      {"\u00a0ACCEPT: ok\u3000", Verdict::kAccept, "ok"},
+      {"\u2028REVISE\n\u2003fix it\u00a0", Verdict::kRevise, "fix it"},
       {"ACCEPT-fine", Verdict::kAccept, "fine"},
       {"ACCEPT\nok", Verdict::kAccept, "ok"},
       {"ACCEPT\r\nok", Verdict::kAccept, "ok"},
@@ -187,12 +195,18 @@ TEST(Redaction, KeysBearerAndSecretValues) {
   EXPECT_EQ(j["nested"]["list"][0], kRedacted);
   EXPECT_EQ(j["nested"]["list"][1]["token"], kRedacted);
   EXPECT_EQ(r.redact_text("Authorization: Bearer abc.def"), "Authorization: Bearer <redacted>");
+  // The whole credential goes, whatever joins it to the word.
+  EXPECT_EQ(r.redact_text("Bearer:abc.def"), "Bearer <redacted>");
+  EXPECT_EQ(r.redact_text("x bearer=abc rest"), "x bearer <redacted> rest");
+  EXPECT_EQ(r.redact_text("BEARER: abc"), "BEARER <redacted>");
+  EXPECT_EQ(r.redact_text("Bearers are fine"), "Bearers are fine");
 }
 
 TEST(Trace, HashAndFullContentModesFlushedPerEvent) {
   const std::string dir = ::testing::TempDir();
   for (ContentMode mode : {ContentMode::kHash, ContentMode::kFull}) {
     const std::string path = dir + "/trace_" + content_mode_name(mode) + ".jsonl";
+    std::remove(path.c_str());
     auto w = JsonlTraceWriter::open(path, mode);
     ASSERT_TRUE(w.ok());
     OrderedJson ev = {{"schema_version", 1},
@@ -216,8 +230,35 @@ TEST(Trace, HashAndFullContentModesFlushedPerEvent) {
       EXPECT_EQ(line["reply"], "the answer");
     }
   }
-  EXPECT_FALSE(JsonlTraceWriter::open("/nonexistent-dir/x.jsonl", ContentMode::kHash).ok());
   EXPECT_FALSE(parse_content_mode("partial").ok());
+}
+
+TEST(Trace, FileIsAppendedToAndItsDirectoriesAreCreated) {
+  const std::string dir = ::testing::TempDir() + "/trace_append_" + std::to_string(::getpid());
+  const std::string path = dir + "/a/b/trace.jsonl";
+  for (int i = 0; i < 2; ++i) {  // two runs (writers) into one file
+    auto w = JsonlTraceWriter::open(path, ContentMode::kHash);
+    ASSERT_TRUE(w.ok()) << w.status().message();
+    ASSERT_TRUE((*w)->on_event(OrderedJson{{"event", "run_finished"}, {"n", i}}).ok());
+  }
+  auto text = read_file(path);
+  ASSERT_TRUE(text.ok());
+  EXPECT_EQ(*text, "{\"event\":\"run_finished\",\"n\":0}\n{\"event\":\"run_finished\",\"n\":1}\n");
+  // A parent that is a regular file cannot become a directory: a clear error naming the path.
+  auto bad = JsonlTraceWriter::open(path + "/x.jsonl", ContentMode::kHash);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(path), std::string::npos) << bad.status().message();
+}
+
+TEST(Trace, HashModeKeepsNoProviderErrorText) {
+  OrderedJson ev = {{"event", "provider_dispatch_finished"},
+                    {"error", "HTTP 500: {\"detail\": \"user secret prompt echoed\"}"},
+                    {"error_code", "provider"}};
+  OrderedJson hashed = apply_content_mode(ev, ContentMode::kHash);
+  EXPECT_EQ(hashed.dump().find("echoed"), std::string::npos);
+  EXPECT_EQ(hashed["error"].get<std::string>().rfind("sha256:", 0), 0u);
+  EXPECT_EQ(hashed["error_code"], "provider");
+  EXPECT_EQ(apply_content_mode(ev, ContentMode::kFull)["error"], ev["error"]);
 }
 
 }  // namespace

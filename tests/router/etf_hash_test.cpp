@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -71,6 +72,53 @@ TEST(EtfHash, IssueVectors) {
   auto rh = route_hash(4, 2, logits, 10);
   ASSERT_TRUE(rh.ok());
   EXPECT_EQ(*rh, "a6f10d75a70ca4bca93f1c3a689365f28bcc9b293e25ac9643166dc980efcefe");
+}
+
+// The reference orchestrator's trace hashes. Form-B vectors: the reference's own tests
+// (core_test.exs "hello"; trace_parity_test.exs for the three prompt-eval cases). Map-form
+// vectors: an independent Python ETF encoder that reproduces the reference's nested-map vector.
+TEST(EtfHash, TraceFormsMatchTheReferenceOrchestrator) {
+  EXPECT_EQ(hex(etf_encode_messages_form_b({{"user", "hello"}})),
+            "836c0000000174000000026d00000007636f6e74656e746d0000000568656c6c6f6d00000004726f6c"
+            "656d00000004757365726a");
+  auto hello = trace_transcript_hash({{"user", "hello"}});
+  ASSERT_TRUE(hello.ok());
+  EXPECT_EQ(*hello, "f08a41138f0ae20bd9529ec45f6bccf323fd400841a625fae74682481abe83f3");
+  auto empty = trace_transcript_hash({});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(*empty, "4309bcba566dde47811c47fa17eda8251761909a39934d3ae48cb5fb2f90cb14");
+
+  const std::map<std::string, std::pair<std::string, std::string>> expected = {
+      {"math_direct",
+       {"5a4b9df623852c10e59e1d55495a5bb8da25dfd3940949aeaeeaf4e9560c47a0",
+        "812fded339e5980413ac943d9ccf8b77098c804eb49fd540ba5d6084dfe30d60"}},
+      {"verification_after_worker",
+       {"2c2b43cae6155370016a93a863e720938c978ebe9a271233909bb38da6271061",
+        "663ef53ed03ad1d666ced2df1007056bdd639ffa20cf45ae5bc44624c631dbf3"}},
+      {"unicode_emoji",
+       {"f4790e10ddc11476c2bc73cec9a52daeab3a6ed48a1f3d4f2af27eef88cf522e",
+        "ad39f80c14934cde68f9e8f8c3b7db7df3b3c9cdea4a4812558f972b01aed235"}}};
+  int checked = 0;
+  for (const Json& v : load_vectors()) {
+    const std::string id = v["id"].get<std::string>();
+    SCOPED_TRACE(id);
+    auto it = expected.find(id);
+    ASSERT_NE(it, expected.end());
+    auto messages = messages_from_json(v["messages"], "vector");
+    ASSERT_TRUE(messages.ok()) << messages.status().message();
+    auto th = trace_transcript_hash(*messages);
+    ASSERT_TRUE(th.ok());
+    EXPECT_EQ(*th, it->second.first);
+    std::vector<double> logits;
+    for (const Json& x : v["agent_logits_rounded"]) logits.push_back(x.get<double>());
+    for (const Json& x : v["role_logits_rounded"]) logits.push_back(x.get<double>());
+    auto rh = trace_route_hash(v["agent_id"].get<int>(), v["role_id"].get<int>(), logits.data(),
+                               logits.size());
+    ASSERT_TRUE(rh.ok());
+    EXPECT_EQ(*rh, it->second.second);
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
 }
 
 TEST(EtfHash, EmptyListAndIntegers) {

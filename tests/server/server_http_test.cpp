@@ -50,11 +50,11 @@ TEST_F(ServerHttpTest, HealthzAndModels) {
   ASSERT_EQ(m.status, 200) << m.body;
   json j = m.js();
   EXPECT_EQ(j["object"], "list");
-  ASSERT_EQ(j["data"].size(), 8u);  // trinity + mock-0..mock-6
+  ASSERT_EQ(j["data"].size(), 8u);  // trinity + mock-agent-0..mock-agent-6
   EXPECT_EQ(j["data"][0]["id"], "trinity");
   EXPECT_EQ(j["data"][0]["object"], "model");
-  EXPECT_EQ(j["data"][1]["id"], "mock-0");
-  EXPECT_EQ(j["data"][7]["id"], "mock-6");
+  EXPECT_EQ(j["data"][1]["id"], "mock-agent-0");
+  EXPECT_EQ(j["data"][7]["id"], "mock-agent-6");
   EXPECT_EQ(get(ts_->url("/v1/models/trinity")).status, 200);
   expect_openai_error(get(ts_->url("/v1/models/gpt-nope")), 404, "invalid_request_error",
                       "model_not_found");
@@ -96,7 +96,7 @@ TEST_F(ServerHttpTest, ChatCompletionNonStreaming) {
   }
   // 1 user message -> Worker on slot 1; 2 messages -> Verifier on slot 2.
   EXPECT_EQ(x["turns"][0]["agent_id"], 1);
-  EXPECT_EQ(x["turns"][0]["model"], "mock-1");
+  EXPECT_EQ(x["turns"][0]["model"], "mock-agent-1");
   EXPECT_EQ(x["turns"][1]["agent_id"], 2);
 
   // Usage is summed over both provider calls: the mock counts whitespace words.
@@ -107,7 +107,7 @@ TEST_F(ServerHttpTest, ChatCompletionNonStreaming) {
             u["prompt_tokens"].get<int64_t>() + u["completion_tokens"].get<int64_t>());
   const int64_t worker_words = whitespace_word_count(content);
   const int64_t verifier_words =
-      whitespace_word_count("ACCEPT: the Worker answer addresses the request (mock mock-2).");
+      whitespace_word_count("ACCEPT: the Worker answer addresses the request (mock mock-agent-2).");
   EXPECT_EQ(u["completion_tokens"].get<int64_t>(), worker_words + verifier_words);
 }
 

@@ -11,6 +11,7 @@
 #include "eval/cases.h"
 #include "eval/refresh.h"
 #include "eval/render_json.h"
+#include "eval/render_reference.h"
 #include "eval/render_text.h"
 #include "eval/report_html.h"
 #include "eval/resolve.h"
@@ -38,7 +39,12 @@ struct Options {
   double min_agent_margin = 0, min_role_margin = 0;
   bool show_logits = false, verbose = false, json = false;
   std::string trace_out, report;
-  std::string cold_verifier;  // validated; eval routes only, so it has nothing to act on
+  std::string cold_verifier;    // validated; eval routes only, so it has nothing to act on
+  std::string format = "text";  // text | reference
+  ReflexFlags reflex;
+  bool reflex_report = false;
+  std::string reflex_trace_out;
+  bool force_assert = false;  // --assert: check mock_tiny routes too
 };
 
 constexpr const char* kDescription =
@@ -95,6 +101,12 @@ int run(const Options& o, bool agent_floor_flag, bool role_floor_flag) {
   if (o.determinism_runs < 1) {
     return report_error(cmd, invalid_argument("--determinism-runs must be >= 1"));
   }
+  if (!o.trace_out.empty() && o.trace_out == o.reflex_trace_out)
+    return report_error(
+        cmd, invalid_argument("--trace-out and --reflex-trace-out must use different paths"));
+  auto reflex_cfg = o.reflex.to_config();
+  if (!reflex_cfg.ok()) return report_error(cmd, reflex_cfg.status());
+  const bool reference = o.format == "reference";
 
   RunInfo info;
   info.run_id = new_run_id();
@@ -118,6 +130,12 @@ int run(const Options& o, bool agent_floor_flag, bool role_floor_flag) {
   const Router& r = **router;
   info.profile = r.profile();
   info.backend = r.backend_label();
+  // Under mock_tiny every case is REPORT ONLY, as in the reference: its routes are hashes.
+  if (info.profile == "mock_tiny" && !o.force_assert) info.assert_results = false;
+  const coord::ArtifactIdentity identity = artifact_identity(o.src, info.profile);
+  info.artifact_ref = identity.artifact_ref;
+  info.artifact_revision = identity.artifact_revision;
+  info.artifact_hash_ref = identity.artifact_hash_ref;
 
   const ReflexFloors defaults = r.reflex_floors();
   info.floors.agent = agent_floor_flag ? o.min_agent_margin : defaults.agent;
@@ -137,13 +155,16 @@ int run(const Options& o, bool agent_floor_flag, bool role_floor_flag) {
     snapshot = std::move(s).value();
   }
 
-  if (!o.json) std::fputs(render_header(info, cases->size()).c_str(), stdout);
+  if (!o.json)
+    std::fputs(
+        (reference ? render_reference_header(info) : render_header(info, cases->size())).c_str(),
+        stdout);
 
   EvalOptions opt;
   opt.floors = info.floors;
   opt.snapshot = snapshot ? &*snapshot : nullptr;
   opt.determinism_runs = o.determinism_runs;
-  opt.assert_results = !o.no_assert;
+  opt.assert_results = info.assert_results;
   auto result = run_eval(r, *cases, opt);
   if (!result.ok()) return report_error(cmd, result.status());
   const EvalRun& ev = *result;
@@ -151,7 +172,11 @@ int run(const Options& o, bool agent_floor_flag, bool role_floor_flag) {
   if (!o.json) {
     TextOptions topt{o.verbose, o.show_logits};
     for (const auto& c : ev.results)
-      std::fputs(render_case(c, ev.results.size(), info, topt).c_str(), stdout);
+      std::fputs((reference ? render_reference_case(c, ev.results.size(), topt)
+                            : render_case(c, ev.results.size(), info, topt))
+                     .c_str(),
+                 stdout);
+    if (reference) std::fputs("\n", stdout);
   }
   // A case with no snapshot entry passes (as in the reference); say so loudly when that is
   // every case: the snapshot was probably made for another cases file.
@@ -177,11 +202,26 @@ int run(const Options& o, bool agent_floor_flag, bool role_floor_flag) {
     note(o.json, "wrote cases with the returned routes as `expected` to " + o.write_expected);
   }
   if (!o.trace_out.empty()) {
-    Status st = write_file_atomic(o.trace_out, trace_lines(ev, info));
+    Status st = write_file_atomic(o.trace_out, eval_trace_lines(ev, info));
     if (!st.ok()) return report_error(cmd, st.with_context("--trace-out"));
-    note(o.json,
-         "wrote trace (" + std::to_string(ev.results.size()) + " events) to " + o.trace_out);
+    if (!reference)
+      note(o.json,
+           "wrote trace (" + std::to_string(2 * ev.results.size()) + " events) to " + o.trace_out);
   }
+  const coord::ReflexThresholds thresholds =
+      coord::resolve_thresholds(*reflex_cfg, r.reflex_floors());
+  std::vector<coord::ReflexDecision> reflex;
+  if (o.reflex_report || !o.reflex_trace_out.empty())
+    reflex = classify_cases(ev, thresholds, *reflex_cfg);
+  if (!o.reflex_trace_out.empty()) {
+    Status st =
+        write_file_atomic(o.reflex_trace_out, reflex_trace_lines(ev, info, reflex, thresholds));
+    if (!st.ok()) return report_error(cmd, st.with_context("--reflex-trace-out"));
+    if (!reference)
+      note(o.json, "wrote reflex trace (" + std::to_string(2 * ev.results.size()) + " events) to " +
+                       o.reflex_trace_out);
+  }
+  if (o.reflex_report && !o.json) std::fputs(render_reflex_report(ev, reflex).c_str(), stdout);
   if (!o.report.empty()) {
     Status st = write_file_atomic(o.report, render_report_html(ev, info));
     if (!st.ok()) return report_error(cmd, st.with_context("--report"));
@@ -193,9 +233,11 @@ int run(const Options& o, bool agent_floor_flag, bool role_floor_flag) {
         "%s\n",
         eval_to_json(ev, info).dump(2, ' ', false, OrderedJson::error_handler_t::replace).c_str());
   } else {
-    std::fputs(render_summary(ev, info).c_str(), stdout);
+    std::fputs((reference ? render_reference_summary(ev) : render_summary(ev, info)).c_str(),
+               stdout);
   }
   if (ev.summary.failed > 0) {
+    if (reference) return kExitFailure;  // the failure line is the reference's last line
     std::string ids;
     for (const auto& id : ev.summary.failed_ids) ids += " " + id;
     std::fprintf(stderr, "trinity eval: %d of %d case(s) failed:%s\n", ev.summary.failed,
@@ -220,7 +262,11 @@ void register_eval(CLI::App& app, CommandRegistry& reg) {
   sub->add_option("--write-expected", o->write_expected,
                   "Write the cases file with each run case's `expected` set to the returned "
                   "route (may be the --cases file itself)");
-  sub->add_flag("--no-assert", o->no_assert, "Report only: never fail a case");
+  auto* no_assert = sub->add_flag("--no-assert", o->no_assert, "Report only: never fail a case");
+  sub->add_flag("--assert", o->force_assert,
+                "Check the cases under mock_tiny too (by default, as in the reference, every "
+                "mock_tiny case is REPORT ONLY)")
+      ->excludes(no_assert);
   sub->add_option("--determinism-runs", o->determinism_runs,
                   "Route every case N times and report route_hash differences (default 1)");
   auto* af = sub->add_option("--min-agent-margin", o->min_agent_margin,
@@ -229,7 +275,18 @@ void register_eval(CLI::App& app, CommandRegistry& reg) {
                              "Role margin floor (default: the profile's reflex floor)");
   sub->add_flag("--show-logits", o->show_logits, "Print the 10 logits of each case");
   sub->add_flag("--verbose", o->verbose, "Print hashes and margins of each case");
-  sub->add_option("--trace-out", o->trace_out, "Write one JSONL event per case");
+  sub->add_option("--trace-out", o->trace_out,
+                  "Write the reference's route_decision + route_eval_result events per case "
+                  "(JSONL)");
+  sub->add_option("--format", o->format,
+                  "Text output: text (default) or reference (the Elixir reference's layout, "
+                  "=== QWEN ROUTER PROMPT EVAL ===)")
+      ->check(CLI::IsMember({"text", "reference"}));
+  sub->add_flag("--reflex-report", o->reflex_report,
+                "Print each case's reflex class and action (analysis only)");
+  sub->add_option("--reflex-trace-out", o->reflex_trace_out,
+                  "Write route_decision + reflex_decision events per case (JSONL)");
+  add_reflex_options(sub, o->reflex);
   sub->add_option("--report", o->report, "Write a self-contained HTML report");
   sub->add_flag("--json", o->json, "Print the result as one JSON object");
   sub->add_option("--cold-verifier", o->cold_verifier,

@@ -90,31 +90,4 @@ OrderedJson eval_to_json(const EvalRun& run, const RunInfo& info) {
   return j;
 }
 
-std::string trace_lines(const EvalRun& run, const RunInfo& info) {
-  std::string out;
-  for (const auto& r : run.results) {
-    const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-    OrderedJson e;
-    e["schema_version"] = 1;
-    e["event"] = "eval_case";
-    e["run_id"] = info.run_id;
-    e["timestamp_ms"] = now_ms;
-    e["id"] = r.id;
-    e["index"] = r.index;
-    const OrderedJson decision = r.decision.to_json();
-    for (auto it = decision.begin(); it != decision.end(); ++it) e[it.key()] = *it;
-    e["profile"] = info.profile;
-    e["expected"] = r.expected ? OrderedJson{{"agent_id", r.expected->agent_id},
-                                             {"role_id", r.expected->role_id}}
-                               : OrderedJson(nullptr);
-    e["verdict"] = verdict_name(r.verdict);
-    e["failures"] = r.failures;
-    out += e.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
-    out += '\n';
-  }
-  return out;
-}
-
 }  // namespace trinity::eval

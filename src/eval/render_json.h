@@ -1,4 +1,4 @@
-// Machine-readable eval output: the `--json` object and the `--trace-out` JSONL events.
+// Machine-readable eval output: the `--json` object (trace events: render_reference.h).
 #pragma once
 
 #include <string>
@@ -18,9 +18,5 @@ OrderedJson case_to_json(const CaseResult& r);
 // assert, cases [...], determinism {runs, mismatches [...]}, summary {...}, failed_ids,
 // outputs {snapshot_out, write_expected, trace_out, report}}.
 OrderedJson eval_to_json(const EvalRun& run, const RunInfo& info);
-
-// One JSONL line per case: {schema_version 1, event "eval_case", run_id, timestamp_ms, id,
-// index, <decision fields>, verdict, failures}.
-std::string trace_lines(const EvalRun& run, const RunInfo& info);
 
 }  // namespace trinity::eval

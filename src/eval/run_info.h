@@ -1,6 +1,7 @@
 // Metadata of one eval run, shared by the text, JSON, trace and HTML renderers.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "eval/resolve.h"
@@ -21,6 +22,9 @@ struct RunInfo {
   bool assert_results = true;
   double load_ms = 0;                                           // opening the router
   std::string snapshot_out, write_expected, trace_out, report;  // outputs requested
+  // The reference's artifact identity (trace route_decision events).
+  std::string artifact_ref;
+  std::optional<std::string> artifact_revision, artifact_hash_ref;
 };
 
 // printf-formats one number (e.g. "%.6f"), for the renderers and failure messages.

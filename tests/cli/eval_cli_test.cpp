@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include "core/file_util.h"
@@ -44,12 +45,16 @@ class EvalCli : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // Runs `trinity eval <args>` in `cwd` (default: the temp dir).
-  CmdResult eval(const std::string& args, const std::string& cwd = "") {
+  // Runs `trinity eval --profile mock_tiny <args>` in `cwd` (default: the temp dir). These
+  // tests check trinity's assertions, so they pass --assert (mock_tiny cases are otherwise
+  // REPORT ONLY, as in the reference) unless `args` asks for --no-assert or `reference_mode`.
+  CmdResult eval(const std::string& args, const std::string& cwd = "",
+                 bool reference_mode = false) {
     const std::string err_path = dir_ + "/stderr.txt";
+    const bool assert_flag = !reference_mode && args.find("--no-assert") == std::string::npos;
     const std::string cmd = "cd '" + (cwd.empty() ? dir_ : cwd) +
-                            "' && '" TRINITY_BINARY "' eval --profile mock_tiny " + args + " 2>'" +
-                            err_path + "'";
+                            "' && '" TRINITY_BINARY "' eval --profile mock_tiny " +
+                            (assert_flag ? "--assert " : "") + args + " 2>'" + err_path + "'";
     CmdResult r;
     FILE* p = ::popen(cmd.c_str(), "r");
     if (!p) return r;
@@ -183,7 +188,7 @@ TEST_F(EvalCli, SnapshotOutThenProfileFixtureResolutionAndTokenCountFailure) {
   for (size_t i = 0; i < 6; ++i) EXPECT_EQ(refreshed->cases[i].expected, file_.cases[i].expected);
   auto trace = read_file(dir_ + "/trace.jsonl");
   ASSERT_TRUE(trace.ok());
-  EXPECT_NE(trace->find("\"event\":\"eval_case\""), std::string::npos);
+  EXPECT_NE(trace->find("\"event\":\"route_eval_result\""), std::string::npos);
   auto html = read_file(dir_ + "/report.html");
   ASSERT_TRUE(html.ok());
   EXPECT_NE(html->find("<svg class=\"bars\""), std::string::npos);
@@ -221,6 +226,116 @@ TEST_F(EvalCli, ProfileDefaultFloorsApply) {
   for (const auto& c : j["cases"]) below += c["decision"]["role_margin"].get<double>() < 1.06;
   EXPECT_EQ(j["summary"]["failed"], below);
   EXPECT_EQ(r.rc, below ? 1 : 0);
+}
+
+// The reference's text form, line by line, for two cases; mock_tiny cases are REPORT ONLY by
+// default (even with a wrong expectation), as in the reference.
+TEST_F(EvalCli, ReferenceFormatLineByLine) {
+  ASSERT_GE(file_.cases.size(), 2u);
+  eval::CasesFile wrong = file_;
+  wrong.cases[1].expected->agent_id = (wrong.cases[1].expected->agent_id + 1) % 7;
+  ASSERT_TRUE(write_file_atomic(dir_ + "/wrong.json", eval::cases_to_text(wrong)).ok());
+  const std::string a = file_.cases[0].id, b = file_.cases[1].id;
+  auto r = eval("--cases wrong.json --format reference --case " + a + " --case " + b, "", true);
+  ASSERT_EQ(r.rc, 0) << r.err << r.out;
+
+  MockTinyRouter mock;
+  auto block = [&](size_t i, const eval::EvalCase& c) {
+    auto d = mock.route(c.messages);
+    EXPECT_TRUE(d.ok());
+    auto route = [](int agent, int role) {
+      return "  agent " + std::to_string(agent) + ": " + agent_label(agent) + "\n  role  " +
+             std::to_string(role) + ": " + role_name(role) + "\n";
+    };
+    return "\n[" + std::to_string(i) + "/2] " + c.id + " - REPORT ONLY\n\nExpected route:\n" +
+           route(c.expected->agent_id, c.expected->role_id) + "\nRouter returned:\n" +
+           route(d->agent_id, d->role_id) +
+           "\nRouter input tokens: " + std::to_string(d->token_count) + "\n";
+  };
+  std::string roles, agents;
+  {
+    std::map<int, int> rc, ac;
+    for (size_t i = 0; i < 2; ++i) {
+      auto d = mock.route(file_.cases[i].messages);
+      rc[d->role_id]++;
+      ac[d->agent_id]++;
+    }
+    for (auto [k, v] : rc)
+      roles += (roles.empty() ? "" : ", ") + std::string(role_name(k)) + "=" + std::to_string(v);
+    for (auto [k, v] : ac)
+      agents += (agents.empty() ? "" : ", ") + std::to_string(k) + "=" + std::to_string(v);
+  }
+  const std::string expected =
+      "\n=== QWEN ROUTER PROMPT EVAL ===\n\nArtifact\n  -\n\nRuntime profile\n  mock_tiny\n\n"
+      "Native logs\n  hidden in normal mode: tmp/examples/qwen_router_prompt_eval.native.log\n"
+      "  use --debug-native-logs to print XLA/CUDA compiler logs inline\n\n" +
+      block(1, wrong.cases[0]) + block(2, wrong.cases[1]) +
+      "\n\nSummary\n  passed: 2\n  failed: 0\n  roles selected: " + roles +
+      "\n  agent slots selected: " + agents + "\n\nPASS qwen_router_prompt_eval\n\n";
+  EXPECT_EQ(r.out, expected);
+
+  // With --assert the wrong expectation fails: the reference's failure line, exit 1.
+  auto f = eval("--cases wrong.json --format reference --case " + a + " --case " + b);
+  EXPECT_EQ(f.rc, 1);
+  EXPECT_NE(f.out.find("\nqwen_router_prompt_eval failed cases=" + b + "\n"), std::string::npos)
+      << f.out;
+  EXPECT_EQ(f.out.find("Summary"), std::string::npos);
+}
+
+TEST_F(EvalCli, ReflexReportAndTraces) {
+  auto r = eval(
+      "--cases mock_cases.json --format reference --reflex-report --reflex-margin-mode absolute "
+      "--reflex-low-agent-margin 999 --reflex-low-role-margin 999 --reflex-high-agent-margin 1000 "
+      "--reflex-high-role-margin 1000 --trace-out t.jsonl --reflex-trace-out rx.jsonl",
+      "", true);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const size_t n = file_.cases.size();
+  EXPECT_NE(r.out.find("\nReflex classification\n  " + file_.cases[0].id +
+                       ": low -> thinker_then_verifier\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("\nReflex summary\n  high: 0\n  medium: 0\n  low: " + std::to_string(n) +
+                       "\n  direct_dispatch: 0\n  normal_dispatch: 0\n  thinker_then_verifier: " +
+                       std::to_string(n) + "\n"),
+            std::string::npos)
+      << r.out;
+  for (const char* path : {"t.jsonl", "rx.jsonl"}) {
+    auto text = read_file(dir_ + "/" + path);
+    ASSERT_TRUE(text.ok());
+    std::vector<Json> lines;
+    size_t start = 0, end;
+    while ((end = text->find('\n', start)) != std::string::npos) {
+      lines.push_back(Json::parse(text->substr(start, end - start)));
+      start = end + 1;
+    }
+    ASSERT_EQ(lines.size(), 2 * n) << path;
+    const Json& route = lines[0];
+    const Json& second = lines[1];
+    EXPECT_EQ(route["event"], "route_decision");
+    EXPECT_EQ(route["route_path"], "qwen_router_prompt_eval");
+    EXPECT_EQ(route["runtime_profile"], "mock_tiny");
+    EXPECT_EQ(route["run_id"], "qwen-router-prompt-eval:" + file_.cases[0].id);
+    EXPECT_FALSE(route.contains("artifact_root"));
+    if (std::string(path) == "t.jsonl") {
+      EXPECT_EQ(second["event"], "route_eval_result");
+      EXPECT_EQ(second["status"], "report");
+      EXPECT_EQ(second["expected_agent_id"], file_.cases[0].expected->agent_id);
+    } else {
+      EXPECT_EQ(second["event"], "reflex_decision");
+      EXPECT_EQ(second["confidence_class"], "low");
+      EXPECT_EQ(second["action"], "thinker_then_verifier");
+      EXPECT_EQ(second["thresholds"]["low_agent"], 999.0);
+      EXPECT_EQ(second["forced_sequence"], Json::array({"thinker", "verifier"}));
+    }
+  }
+  auto same = eval("--cases mock_cases.json --trace-out x.jsonl --reflex-trace-out x.jsonl");
+  EXPECT_EQ(same.rc, 2);
+  EXPECT_NE(same.err.find("must use different paths"), std::string::npos) << same.err;
+  auto neg = eval("--cases mock_cases.json --reflex-high-agent-margin -1");
+  EXPECT_EQ(neg.rc, 2);
+  EXPECT_NE(neg.err.find("reflex high agent margin must be a finite number >= 0"),
+            std::string::npos)
+      << neg.err;
 }
 
 }  // namespace

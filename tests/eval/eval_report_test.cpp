@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "eval/render_json.h"
+#include "eval/render_reference.h"
 #include "eval/render_text.h"
 #include "eval/report_html.h"
 #include "eval/runner.h"
@@ -128,19 +129,30 @@ TEST(EvalJson, OneObjectAndTraceLines) {
   EXPECT_EQ(j["determinism"]["runs"], 2);
   EXPECT_EQ(j["determinism"]["stable"], true);
 
-  const std::string trace = trace_lines(f.run, f.info);
-  EXPECT_EQ(count(trace, "\n"), 3u);
+  // --trace-out: the reference's route_decision + route_eval_result pair per case.
+  const std::string trace = eval_trace_lines(f.run, f.info);
+  EXPECT_EQ(count(trace, "\n"), 6u);
   size_t start = 0;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 6; ++i) {
     size_t end = trace.find('\n', start);
     Json e = Json::parse(trace.substr(start, end - start));
+    const CaseResult& r = f.run.results[size_t(i / 2)];
     EXPECT_EQ(e["schema_version"], 1);
-    EXPECT_EQ(e["event"], "eval_case");
-    EXPECT_EQ(e["run_id"], "eval-test-1");
+    EXPECT_EQ(e["event"], i % 2 == 0 ? "route_decision" : "route_eval_result");
+    EXPECT_EQ(e["run_id"], "qwen-router-prompt-eval:" + r.id);
+    EXPECT_EQ(e["trace_ref"], e["run_id"]);
     EXPECT_TRUE(e["timestamp_ms"].is_number_integer());
-    EXPECT_EQ(e["id"], f.cases[size_t(i)].id);
-    EXPECT_EQ(e["route_hash"], f.run.results[size_t(i)].decision.route_hash);
-    EXPECT_EQ(e["verdict"], "FAIL");
+    EXPECT_EQ(e["case_id"], r.id);
+    EXPECT_EQ(e["route_hash"], r.decision.route_hash);
+    if (i % 2 == 0) {
+      EXPECT_EQ(e["route_path"], "qwen_router_prompt_eval");
+      EXPECT_EQ(e["input_hash"], e["transcript_hash"]);
+      EXPECT_EQ(e["selected_agent_id"], r.decision.agent_id);
+    } else {
+      EXPECT_EQ(e["status"], "fail");
+      EXPECT_EQ(e["actual_role_id"], r.decision.role_id);
+      EXPECT_EQ(e["eval_run_id"], "eval-test-1");
+    }
     start = end + 1;
   }
 }

@@ -46,6 +46,8 @@ void register_artifact(CLI::App& app, CommandRegistry& reg);
 void register_eval(CLI::App& app, CommandRegistry& reg);
 void register_run(CLI::App& app, CommandRegistry& reg);
 void register_serve(CLI::App& app, CommandRegistry& reg);
+void register_env(CLI::App& app, CommandRegistry& reg);
+void register_import(CLI::App& app, CommandRegistry& reg);
 
 // The conversation to route: the messages file when given, else one user message `text`.
 Result<std::vector<Message>> load_messages(const std::string& messages_file,

@@ -38,6 +38,8 @@ int main(int argc, char** argv) {
   register_eval(app, reg);
   register_run(app, reg);
   register_serve(app, reg);
+  register_env(app, reg);
+  register_import(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

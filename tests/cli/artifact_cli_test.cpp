@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "core/file_util.h"
+#include "core/json.h"
 #include "core/sha256.h"
 
 namespace trinity {
@@ -121,6 +122,40 @@ TEST(ArtifactCli, ExportPinServeFetchVerify) {
   EXPECT_EQ(sh(bin + " artifact fetch --offline --pin '" + pin + "' --dest '" + dest + "'", &log),
             2);
   EXPECT_NE(log.find("mismatch"), std::string::npos) << log;
+}
+
+TEST(EnvCheck, RequirementsAndArtifactCompleteness) {
+  const std::string bin = std::string("'") + TRINITY_BINARY + "'";
+  std::string log;
+  ASSERT_EQ(sh(bin + " env check", &log), 0) << log;
+  EXPECT_NE(log.find("\ntrinity env check: ok\n"), std::string::npos) << log;
+  EXPECT_NE(log.find("profile   : mock_tiny"), std::string::npos) << log;
+  EXPECT_EQ(sh(bin + " env check --require artifact", &log), 1);
+  EXPECT_NE(log.find("required artifact: --require artifact needs --artifact DIR"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(sh(bin + " env check --require gpu", &log), 2) << log;
+
+  const std::string d = ::testing::TempDir() + "/" + std::to_string(::getpid()) + "_env_bundle";
+  fs::remove_all(d);
+  ASSERT_EQ(sh(bin + " export --base '" + kGolden + "/model_bf16' --vector '" + kGolden +
+                   "/router_vector.safetensors' --out '" + d + "'",
+               &log),
+            0)
+      << log;
+  ASSERT_EQ(
+      sh(bin + " env check --artifact '" + d + "' --require artifact --require cpu --json", &log),
+      0)
+      << log;
+  Json j = Json::parse(log);
+  EXPECT_EQ(j["status"], "ok");
+  EXPECT_EQ(j["artifact"]["status"], "complete");
+  EXPECT_EQ(j["artifact"]["tensors"], 9);
+  fs::remove(d + "/router_head.safetensors");
+  EXPECT_EQ(sh(bin + " env check --artifact '" + d + "' --require artifact", &log), 1);
+  EXPECT_NE(log.find("required artifact: "), std::string::npos) << log;
+  EXPECT_NE(log.find("router_head.safetensors"), std::string::npos) << log;
+  fs::remove_all(d);
 }
 
 }  // namespace

@@ -6,13 +6,16 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
 
 #include "adapt/bundle.h"
+#include "common/python_export.h"
 #include "core/file_util.h"
 #include "core/json.h"
+#include "io/router_vector.h"
 
 namespace trinity {
 namespace {
@@ -112,6 +115,37 @@ TEST(ExportCli, DryRunWritesNothingAndBadVectorIsClear) {
   EXPECT_EQ(sh(bad, &log), 2);
   EXPECT_NE(log.find("router vector"), std::string::npos) << log;
   EXPECT_FALSE(fs::exists(d));
+}
+
+// `import python` writes the vector a Python export holds, bit for bit, in both formats.
+TEST(ImportPythonCli, RoundTripsAVectorInThePythonLayout) {
+  const std::string d = tmp("python");
+  fs::create_directories(d);
+  std::vector<float> v(9 * 1024 + 10 * 1024);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(std::sin(0.37 * i)) * 0.1f;
+  ASSERT_TRUE(write_python_export(d, v, 1024).ok());
+  for (const char* ext : {".npy", ".safetensors"}) {
+    const std::string out = d + "/imported" + ext;
+    std::string log;
+    ASSERT_EQ(sh(std::string("'") + TRINITY_BINARY + "' import python --dir '" + d + "' --out '" +
+                     out + "'",
+                 &log),
+              0)
+        << log;
+    EXPECT_NE(log.find("imported 9 SVF targets (9216 offsets) and the [10, 1024] head"),
+              std::string::npos)
+        << log;
+    auto back = load_router_vector(out, 9216, 1024);
+    ASSERT_TRUE(back.ok()) << back.status().message();
+    EXPECT_EQ(back->offsets, std::vector<float>(v.begin(), v.begin() + 9216));
+    EXPECT_EQ(back->head, std::vector<float>(v.begin() + 9216, v.end()));
+  }
+  std::string log;
+  EXPECT_EQ(sh(std::string("'") + TRINITY_BINARY + "' import python --dir '" + d + "' --out '" + d +
+                   "/v.txt'",
+               &log),
+            2);
+  EXPECT_NE(log.find("must end in .npy or .safetensors"), std::string::npos) << log;
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/json.h"
 #include "core/status.h"
 
 namespace trinity {
@@ -23,6 +24,20 @@ inline constexpr const char* kPythonManifest = "trinity_sakana_export_manifest.j
 inline constexpr const char* kPythonScaleOffsets = "trinity_svf_scale_offsets.safetensors";
 inline constexpr const char* kPythonRouterHead = "trinity_router_head.safetensors";
 inline constexpr const char* kPythonComponents = "trinity_svf_components.safetensors";
+
+struct PythonManifestEntry {
+  std::string parameter, scale_tensor, u, s, v;  // u, s, v: the component tensor names
+  int64_t offset_start = 0, offset_end = 0, num_singular_values = 0;
+};
+
+struct PythonManifest {
+  std::string head_tensor = "trinity.router_head.linear.weight";
+  int64_t rows = 0, hidden = 0, offset_count = 0;
+  std::vector<PythonManifestEntry> entries;  // sorted by offset; they tile 0..offset_count
+};
+
+// Validates trinity_sakana_export_manifest.json (`what` names it in errors).
+Result<PythonManifest> parse_python_manifest(const Json& manifest, const std::string& what);
 
 struct PythonExport {
   std::vector<float> vector;  // offset_count + rows * hidden

@@ -187,6 +187,47 @@ TEST(ServeCli, BadInvocationsExitWithBadInput) {
     ServeProcess p({"--pool", "/nonexistent/pool.json", "--profile", "mock_tiny"});
     EXPECT_EQ(p.wait_exit(10000), 2);
   }
+  {
+    ServeProcess p({"--pool", "mock", "--profile", "mock_tiny", "--reflex-low-role-margin", "-1"});
+    EXPECT_EQ(p.wait_exit(10000), 2);
+    EXPECT_NE(p.err().find("reflex low role margin must be a finite number >= 0"),
+              std::string::npos)
+        << p.err();
+  }
+}
+
+// The --reflex-* flags reach the server's runs: with absolute thresholds no route can meet,
+// every route is low and the trace says so.
+TEST(ServeCli, ReflexFlagsReachTheRuns) {
+  const std::string dir = ::testing::TempDir() + "/serve_reflex_" + std::to_string(::getpid());
+  std::filesystem::remove_all(dir);
+  ServeProcess p({"--pool", "mock", "--profile", "mock_tiny", "--port", "0", "--trace-dir", dir,
+                  "--reflex-margin-mode", "absolute", "--reflex-low-agent-margin", "999",
+                  "--reflex-low-role-margin", "999"});
+  const int port = p.wait_port();
+  ASSERT_GT(port, 0) << p.out() << p.err();
+  httplib::Client c("127.0.0.1", port);
+  auto r = c.Post("/v1/chat/completions", kChat, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200) << r->body;
+  EXPECT_EQ(p.stop(SIGTERM), 0) << p.err();
+  int reflex_events = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    const std::string text = slurp(f.path().string());
+    size_t start = 0, end;
+    while ((end = text.find('\n', start)) != std::string::npos) {
+      nlohmann::json e = nlohmann::json::parse(text.substr(start, end - start));
+      start = end + 1;
+      if (e["event"] != "reflex_decision") continue;
+      ++reflex_events;
+      EXPECT_EQ(e["confidence_class"], "low");
+      EXPECT_EQ(e["thresholds"]["low_agent"], 999.0);
+      EXPECT_EQ(e["thresholds"]["high_agent"], 1.0);
+      EXPECT_EQ(e["reflex_mode"], "absolute");
+    }
+  }
+  EXPECT_GT(reflex_events, 0);
+  std::filesystem::remove_all(dir);
 }
 
 // The official `openai` npm package (installed by scripts/setup.sh into .cache/npm).

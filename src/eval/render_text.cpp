@@ -39,7 +39,11 @@ std::string render_header(const RunInfo& info, size_t n_cases) {
   }
   o += "  cases    : " + info.cases_path + "  (" + std::to_string(n_cases) + " of " +
        std::to_string(info.cases_in_file) + ")" +
-       (info.assert_results ? "" : "  [--no-assert: report only]") + "\n";
+       (info.assert_results ? ""
+        : info.profile == "mock_tiny"
+            ? "  [mock_tiny: report only, as in the reference; --assert checks]"
+            : "  [--no-assert: report only]") +
+       "\n";
   o += "  loaded in " + format_double("%.1f", info.load_ms) + " ms\n\n";
   return o;
 }

@@ -584,7 +584,7 @@ RunResult Run::finish() {
   f["verifier_revisions"] = u.verifier_revisions;
   f["estimated_cost_usd"] = cost_usd();
   f["wall_time_ms"] = u.elapsed_ms;
-  f["turn"] = turn_;
+  f["turn"] = result_.turns.empty() ? 0 : result_.turns.back().turn;  // the last turn run
   f["outcome"] = result_.outcome;
   f["run_status"] = result_.run_status();
   f["answer"] = *final_answer_;

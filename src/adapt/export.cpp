@@ -12,6 +12,7 @@
 #include "core/file_util.h"
 #include "core/sha256.h"
 #include "core/thread_pool.h"
+#include "core/time_util.h"
 
 namespace trinity {
 
@@ -50,7 +51,7 @@ std::string backend_label() {
 }
 
 Status write_manifest(const std::string& out, Manifest& m) {
-  m.updated_at = utc_now_iso8601();
+  m.updated_at = utc_now(UtcFormat::kIso8601);
   return write_file_atomic(join_path(out, kManifestFile), manifest_to_text(m));
 }
 
@@ -91,7 +92,7 @@ Result<ExportReport> run_export(const ExportOptions& opt) {
 
   // The fresh manifest.
   Manifest m;
-  m.created_at = utc_now_iso8601();
+  m.created_at = utc_now(UtcFormat::kIso8601);
   m.base_model_repo = opt.base;
   m.xla_target = "none (native CPU; no XLA)";
   m.export_backend = backend_label();

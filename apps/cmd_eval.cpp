@@ -8,6 +8,7 @@
 
 #include "cli_common.h"
 #include "core/file_util.h"
+#include "core/time_util.h"
 #include "eval/cases.h"
 #include "eval/refresh.h"
 #include "eval/render_json.h"
@@ -110,7 +111,7 @@ int run(const Options& o, bool agent_floor_flag, bool role_floor_flag) {
 
   RunInfo info;
   info.run_id = new_run_id();
-  info.started_at = utc_timestamp_now();
+  info.started_at = utc_now(UtcFormat::kIso8601Micros);
   info.base = o.src.base;
   info.artifact = o.src.artifact;
   info.vector = o.src.vector;

@@ -1,12 +1,10 @@
 #include "adapt/artifact.h"
 
-#include <curl/curl.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <mutex>
 
+#include "core/curl_http.h"
 #include "core/file_util.h"
 #include "core/json.h"
 #include "core/sha256.h"
@@ -41,88 +39,75 @@ uint64_t file_size_or_zero(const std::string& p) {
   return ec ? 0 : static_cast<uint64_t>(n);
 }
 
-struct Download {
-  CURL* curl = nullptr;
+// Where one download's body goes: `part`, opened at the first body byte of a 200 (truncated) or
+// 206 (appended) response; any other response's body is dropped.
+struct PartSink {
   std::string part;
   FILE* fp = nullptr;
-  long code = 0;
+  long code = 0;  // the response status at the first body byte
   bool started = false;
-  std::string error_body;
   uint64_t bytes = 0;
   Status status;
-};
 
-size_t on_write(char* ptr, size_t size, size_t nmemb, void* user) {
-  auto* d = static_cast<Download*>(user);
-  const size_t n = size * nmemb;
-  if (!d->started) {
-    d->started = true;
-    curl_easy_getinfo(d->curl, CURLINFO_RESPONSE_CODE, &d->code);
-    if (d->code == 206 || d->code == 200) {
-      d->fp = std::fopen(d->part.c_str(), d->code == 206 ? "ab" : "wb");
-      if (!d->fp) {
-        d->status = io_error(d->part + ": cannot open for writing");
-        return 0;
+  bool write(long response_status, const char* data, size_t n) {
+    if (!started) {
+      started = true;
+      code = response_status;
+      if (code == 206 || code == 200) {
+        fp = std::fopen(part.c_str(), code == 206 ? "ab" : "wb");
+        if (!fp) {
+          status = io_error(part + ": cannot open for writing");
+          return false;
+        }
       }
     }
+    if (!fp) return true;
+    if (std::fwrite(data, 1, n, fp) != n) {
+      status = io_error(part + ": write failed");
+      return false;
+    }
+    bytes += n;
+    return true;
   }
-  if (!d->fp) {
-    if (d->error_body.size() < 512) d->error_body.append(ptr, std::min<size_t>(n, 512));
-    return n;
+  void close() {
+    if (fp) std::fclose(fp);
+    fp = nullptr;
   }
-  if (std::fwrite(ptr, 1, n, d->fp) != n) {
-    d->status = io_error(d->part + ": write failed");
-    return 0;
-  }
-  d->bytes += n;
-  return n;
-}
+};
 
-void curl_init_once() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+CurlRequest download_request(const std::string& url, const std::string& token, uint64_t have) {
+  CurlRequest r;
+  r.url = url;
+  if (!token.empty()) r.headers.push_back("Authorization: Bearer " + token);
+  if (have > 0) r.range = std::to_string(have) + "-";
+  r.follow_redirects = true;  // auth is not forwarded to other hosts
+  r.user_agent = "trinity.cpp/0.1.0";
+  r.connect_timeout_ms = 30000;
+  r.low_speed_bytes_per_s = 1;
+  r.low_speed_time_s = 120;
+  return r;
 }
 
 // GET url into `part`, resuming from its current size. Returns bytes received.
 Result<uint64_t> download_to_part(const std::string& url, const std::string& part,
                                   const std::string& token, bool* resumed) {
-  curl_init_once();
-  Download d;
-  d.part = part;
-  d.curl = curl_easy_init();
-  if (!d.curl) return internal_error("curl_easy_init failed");
   const uint64_t have = file_size_or_zero(part);
   *resumed = have > 0;
-  struct curl_slist* headers = nullptr;
-  std::string auth;
-  if (!token.empty()) {
-    auth = "Authorization: Bearer " + token;
-    headers = curl_slist_append(headers, auth.c_str());
-  }
-  std::string range = std::to_string(have) + "-";
-  curl_easy_setopt(d.curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(d.curl, CURLOPT_FOLLOWLOCATION, 1L);  // auth is not forwarded to other hosts
-  curl_easy_setopt(d.curl, CURLOPT_MAXREDIRS, 10L);
-  curl_easy_setopt(d.curl, CURLOPT_USERAGENT, "trinity.cpp/0.1.0");
-  curl_easy_setopt(d.curl, CURLOPT_CONNECTTIMEOUT, 30L);
-  curl_easy_setopt(d.curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(d.curl, CURLOPT_LOW_SPEED_TIME, 120L);
-  curl_easy_setopt(d.curl, CURLOPT_WRITEFUNCTION, on_write);
-  curl_easy_setopt(d.curl, CURLOPT_WRITEDATA, &d);
-  if (headers) curl_easy_setopt(d.curl, CURLOPT_HTTPHEADER, headers);
-  if (have > 0) curl_easy_setopt(d.curl, CURLOPT_RANGE, range.c_str());
-  const CURLcode rc = curl_easy_perform(d.curl);
-  if (!d.started) curl_easy_getinfo(d.curl, CURLINFO_RESPONSE_CODE, &d.code);
-  if (d.fp) std::fclose(d.fp);
-  curl_slist_free_all(headers);
-  curl_easy_cleanup(d.curl);
+  PartSink d;
+  d.part = part;
+  CurlRequest r = download_request(url, token, have);
+  r.on_body = [&d](long status, const char* data, size_t n) { return d.write(status, data, n); };
+  const CurlResponse resp = curl_perform(r);
+  d.close();
+  if (resp.failure == CurlFailure::kInit) return internal_error(resp.error);
+  if (!d.started) d.code = resp.status;
   if (!d.status.ok()) return d.status;
   if (d.code == 416 && have > 0) {
     // The partial file is not a prefix the server can extend: start over.
     std::filesystem::remove(part);
     return download_to_part(url, part, token, resumed);
   }
-  if (rc != CURLE_OK) return io_error(url + ": " + curl_easy_strerror(rc));
+  if (!resp.ok()) return io_error(url + ": " + resp.error);
   if (d.code != 200 && d.code != 206)
     return io_error(
         url + ": HTTP " + std::to_string(d.code) +

@@ -1,6 +1,6 @@
 // Pinned bundles: the pin file ({version: 1, repo_id, revision, manifest_sha256,
 // files: [{path, sha256}]}), verification of a directory against it, and downloading the pinned
-// files from a Hugging Face-compatible endpoint with libcurl
+// files from a Hugging Face-compatible endpoint (libcurl, through core/curl_http.h)
 // ({endpoint}/datasets/{repo_id}/resolve/{revision}/{path}).
 #pragma once
 

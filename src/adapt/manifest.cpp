@@ -1,7 +1,5 @@
 #include "adapt/manifest.h"
 
-#include <ctime>
-
 namespace trinity {
 
 namespace {
@@ -233,15 +231,6 @@ std::optional<int64_t> layer_from_bundle_path(const std::string& path) {
     n = n * 10 + (path[i++] - '0');
   if (i == digits_start || i >= path.size() || path[i] != '.') return std::nullopt;
   return n;
-}
-
-std::string utc_now_iso8601() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 OrderedJson manifest_to_json(const Manifest& m) {

@@ -103,6 +103,4 @@ std::optional<DType> dtype_from_nx_type(const std::string& s);
 // The layer number in a bundle path "decoder.blocks.<N>.<...>", or nullopt for other paths.
 std::optional<int64_t> layer_from_bundle_path(const std::string& path);
 
-std::string utc_now_iso8601();
-
 }  // namespace trinity

@@ -231,8 +231,8 @@ Result<RouterVector> load_router_vector(const std::string& path, const Qwen3Conf
 }
 
 Result<const Weight*> svf_source_weight(const Qwen3Weights& w, const SvfTarget& t) {
-  if (t.hf_name == "model.embed_tokens.weight") return &w.embed;
-  if (t.hf_name == "lm_head.weight") return &w.lm_head;
+  if (t.hf_name == kHfEmbedName) return &w.embed;
+  if (t.hf_name == kHfLmHeadName) return &w.lm_head;
   auto& mw = const_cast<Qwen3Weights&>(w);
   for (auto& slot : mw.slots())
     if (slot.hf_name == t.hf_name) {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "model/weights.h"
+
 namespace trinity {
 
 std::string SvfTarget::checkpoint_file() const {
@@ -18,24 +20,24 @@ std::string SvfTarget::checkpoint_file() const {
 
 std::vector<SvfTarget> svf_targets(const Qwen3Config& c, int64_t layer) {
   if (layer < 0) layer = c.num_hidden_layers - 2;
-  const int64_t h = c.hidden_size, q = c.q_dim(), kv = c.kv_dim(), im = c.intermediate_size;
-  const std::string L = std::to_string(layer);
-  const std::string hf = "model.layers." + L + ".";
-  const std::string bp = "decoder.blocks." + L + ".";
+  const std::vector<int64_t> vocab_shape = {c.vocab_size, c.hidden_size};
+  const std::string bp = "decoder.blocks." + std::to_string(layer) + ".";
+  // The seven layer kernels: bundle path suffix and HF source (model/weights.h names them).
+  auto kernel = [&](int index, const char* bundle_suffix, LayerTensor src) {
+    return SvfTarget{index, bp + bundle_suffix, layer_tensor_name(layer, src),
+                     layer_tensor_shape(c, src), true};
+  };
   std::vector<SvfTarget> t = {
-      {1, "embedder.token_embedding.kernel", "model.embed_tokens.weight", {c.vocab_size, h}, false},
-      {2, bp + "self_attention.query.kernel", hf + "self_attn.q_proj.weight", {q, h}, true},
-      {3, bp + "self_attention.key.kernel", hf + "self_attn.k_proj.weight", {kv, h}, true},
-      {4, bp + "self_attention.value.kernel", hf + "self_attn.v_proj.weight", {kv, h}, true},
-      {5, bp + "self_attention.output.kernel", hf + "self_attn.o_proj.weight", {h, q}, true},
-      {6, bp + "ffn.gate.kernel", hf + "mlp.gate_proj.weight", {im, h}, true},
-      {7, bp + "ffn.intermediate.kernel", hf + "mlp.up_proj.weight", {im, h}, true},
-      {8, bp + "ffn.output.kernel", hf + "mlp.down_proj.weight", {h, im}, true},
-      {9,
-       "language_modeling_head.output.kernel",
-       c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight",
-       {c.vocab_size, h},
-       false},
+      {1, "embedder.token_embedding.kernel", kHfEmbedName, vocab_shape, false},
+      kernel(2, "self_attention.query.kernel", LayerTensor::kQProj),
+      kernel(3, "self_attention.key.kernel", LayerTensor::kKProj),
+      kernel(4, "self_attention.value.kernel", LayerTensor::kVProj),
+      kernel(5, "self_attention.output.kernel", LayerTensor::kOProj),
+      kernel(6, "ffn.gate.kernel", LayerTensor::kGateProj),
+      kernel(7, "ffn.intermediate.kernel", LayerTensor::kUpProj),
+      kernel(8, "ffn.output.kernel", LayerTensor::kDownProj),
+      {9, "language_modeling_head.output.kernel",
+       c.tie_word_embeddings ? kHfEmbedName : kHfLmHeadName, vocab_shape, false},
   };
   int64_t off = 0;
   for (auto& x : t) {

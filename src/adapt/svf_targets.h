@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "core/router_shape.h"  // kNumAgents, kNumRoles, kRouterHeadRows
 #include "io/qwen3_config.h"
+#include "io/router_head.h"  // kRouterHeadRows
 
 namespace trinity {
 

@@ -1,5 +1,6 @@
 // Minimal HTTP client interface for providers, so tests can swap transports; the production
-// implementation uses libcurl (one easy handle per request: safe from many threads).
+// implementation uses libcurl through core/curl_http.h (one easy handle per request: safe from
+// many threads).
 #pragma once
 
 #include <atomic>

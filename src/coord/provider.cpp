@@ -1,11 +1,11 @@
 #include "coord/provider.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 
 #include "coord/parse.h"
+#include "core/curl_http.h"
 #include "core/json.h"
 #include "router/mock_tiny.h"
 
@@ -216,7 +216,7 @@ int64_t parse_retry_after_ms(const std::string& value, int64_t now_wall_ms) {
     if (v.size() > 9) return -1;
     return std::stoll(v) * 1000;
   }
-  time_t t = curl_getdate(v.c_str(), nullptr);
+  const std::time_t t = parse_http_date(v);
   if (t < 0) return -1;
   return std::max<int64_t>(0, static_cast<int64_t>(t) * 1000 - now_wall_ms);
 }

@@ -1,10 +1,12 @@
 #include "eval/refresh.h"
 
+#include "core/time_util.h"
+
 namespace trinity::eval {
 
 Snapshot snapshot_from_run(const EvalRun& run) {
   Snapshot s;
-  s.generated_at = utc_timestamp_now();
+  s.generated_at = utc_now(UtcFormat::kIso8601Micros);
   for (const auto& r : run.results) s.cases.push_back(snapshot_entry(r.id, r.decision));
   return s;
 }

@@ -1,8 +1,5 @@
 #include "eval/snapshot.h"
 
-#include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <set>
 
 #include "core/file_util.h"
@@ -161,20 +158,6 @@ std::string snapshot_to_text(const Snapshot& s) {
 
 Status write_snapshot_file(const std::string& path, const Snapshot& s) {
   return write_file_atomic(path, snapshot_to_text(s)).with_context("writing snapshot " + path);
-}
-
-std::string utc_timestamp_now() {
-  using namespace std::chrono;
-  const auto now = system_clock::now();
-  const auto us = duration_cast<microseconds>(now.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(us / 1000000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(us % 1000000));
-  return buf;
 }
 
 }  // namespace trinity::eval

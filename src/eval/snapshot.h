@@ -53,7 +53,4 @@ Json snapshot_to_json(const Snapshot& s);
 std::string snapshot_to_text(const Snapshot& s);
 Status write_snapshot_file(const std::string& path, const Snapshot& s);
 
-// Current UTC time as "YYYY-MM-DDTHH:MM:SS.ffffffZ" (the reference's generated_at format).
-std::string utc_timestamp_now();
-
 }  // namespace trinity::eval

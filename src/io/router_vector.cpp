@@ -67,7 +67,7 @@ Result<RouterVector> parse_router_vector(const uint8_t* data, size_t size, bool 
     return invalid_argument(what + ": router vector must be 1-D, got shape " +
                             std::to_string(rv.shape.size()) + "-D");
   rv.source_dtype = dtype_name(dtype);
-  const int64_t expected = offset_count + 10 * hidden;
+  const int64_t expected = offset_count + kRouterHeadRows * hidden;
   const int64_t got = rv.shape[0];
   if (got != expected)
     return invalid_argument("router vector size mismatch: expected " + std::to_string(expected) +

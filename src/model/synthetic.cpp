@@ -53,7 +53,7 @@ Status write_synthetic_checkpoint(const std::string& dir, const Qwen3Config& con
   std::vector<TensorToWrite> tensors;
   auto slots = w.slots();
   if (!c.tie_word_embeddings)
-    slots.push_back({"lm_head.weight", &w.lm_head, {c.vocab_size, c.hidden_size}});
+    slots.push_back({kHfLmHeadName, &w.lm_head, {c.vocab_size, c.hidden_size}});
   buffers.resize(slots.size());
   const size_t esize = dtype_size(opt.dtype);
   for (size_t si = 0; si < slots.size(); ++si) {

@@ -69,31 +69,78 @@ Weight make_owned_weight(const std::vector<float>& values, std::vector<int64_t> 
   return w;
 }
 
-std::string layer_tensor_name(int64_t layer, const std::string& suffix) {
-  return "model.layers." + std::to_string(layer) + "." + suffix;
+namespace {
+
+// The layer name table, indexed by LayerTensor.
+struct LayerTensorSpec {
+  const char* suffix;
+  Weight Qwen3Layer::*slot;
+};
+constexpr LayerTensorSpec kLayerTensors[kLayerTensorCount] = {
+    {"input_layernorm.weight", &Qwen3Layer::input_norm},
+    {"self_attn.q_proj.weight", &Qwen3Layer::q_proj},
+    {"self_attn.k_proj.weight", &Qwen3Layer::k_proj},
+    {"self_attn.v_proj.weight", &Qwen3Layer::v_proj},
+    {"self_attn.o_proj.weight", &Qwen3Layer::o_proj},
+    {"self_attn.q_norm.weight", &Qwen3Layer::q_norm},
+    {"self_attn.k_norm.weight", &Qwen3Layer::k_norm},
+    {"post_attention_layernorm.weight", &Qwen3Layer::post_norm},
+    {"mlp.gate_proj.weight", &Qwen3Layer::gate_proj},
+    {"mlp.up_proj.weight", &Qwen3Layer::up_proj},
+    {"mlp.down_proj.weight", &Qwen3Layer::down_proj},
+};
+
+const LayerTensorSpec& spec_of(LayerTensor t) {
+  return kLayerTensors[static_cast<int>(t)];
+}
+
+}  // namespace
+
+const char* layer_tensor_suffix(LayerTensor t) {
+  return spec_of(t).suffix;
+}
+
+std::string layer_tensor_name(int64_t layer, LayerTensor t) {
+  return "model.layers." + std::to_string(layer) + "." + layer_tensor_suffix(t);
+}
+
+std::vector<int64_t> layer_tensor_shape(const Qwen3Config& c, LayerTensor t) {
+  const int64_t h = c.hidden_size, q = c.q_dim(), kv = c.kv_dim(), im = c.intermediate_size;
+  switch (t) {
+    case LayerTensor::kInputNorm:
+    case LayerTensor::kPostNorm:
+      return {h};
+    case LayerTensor::kQProj:
+      return {q, h};
+    case LayerTensor::kKProj:
+    case LayerTensor::kVProj:
+      return {kv, h};
+    case LayerTensor::kOProj:
+      return {h, q};
+    case LayerTensor::kQNorm:
+    case LayerTensor::kKNorm:
+      return {c.head_dim};
+    case LayerTensor::kGateProj:
+    case LayerTensor::kUpProj:
+      return {im, h};
+    case LayerTensor::kDownProj:
+      return {h, im};
+  }
+  return {};
 }
 
 std::vector<Qwen3Weights::Slot> Qwen3Weights::slots() {
   const Qwen3Config& c = config;
-  const int64_t h = c.hidden_size, q = c.q_dim(), kv = c.kv_dim(), im = c.intermediate_size;
   std::vector<Slot> s;
-  s.push_back({"model.embed_tokens.weight", &embed, {c.vocab_size, h}});
+  s.push_back({kHfEmbedName, &embed, {c.vocab_size, c.hidden_size}});
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
     Qwen3Layer& L = layers[static_cast<size_t>(i)];
-    auto n = [i](const char* suffix) { return layer_tensor_name(i, suffix); };
-    s.push_back({n("input_layernorm.weight"), &L.input_norm, {h}});
-    s.push_back({n("self_attn.q_proj.weight"), &L.q_proj, {q, h}});
-    s.push_back({n("self_attn.k_proj.weight"), &L.k_proj, {kv, h}});
-    s.push_back({n("self_attn.v_proj.weight"), &L.v_proj, {kv, h}});
-    s.push_back({n("self_attn.o_proj.weight"), &L.o_proj, {h, q}});
-    s.push_back({n("self_attn.q_norm.weight"), &L.q_norm, {c.head_dim}});
-    s.push_back({n("self_attn.k_norm.weight"), &L.k_norm, {c.head_dim}});
-    s.push_back({n("post_attention_layernorm.weight"), &L.post_norm, {h}});
-    s.push_back({n("mlp.gate_proj.weight"), &L.gate_proj, {im, h}});
-    s.push_back({n("mlp.up_proj.weight"), &L.up_proj, {im, h}});
-    s.push_back({n("mlp.down_proj.weight"), &L.down_proj, {h, im}});
+    for (int k = 0; k < kLayerTensorCount; ++k) {
+      const auto t = static_cast<LayerTensor>(k);
+      s.push_back({layer_tensor_name(i, t), &(L.*spec_of(t).slot), layer_tensor_shape(c, t)});
+    }
   }
-  s.push_back({"model.norm.weight", &final_norm, {h}});
+  s.push_back({kHfFinalNormName, &final_norm, {c.hidden_size}});
   return s;
 }
 
@@ -127,8 +174,8 @@ Result<std::shared_ptr<Qwen3Weights>> load_qwen3_weights(const std::string& dir)
   for (auto& slot : w->slots())
     TRINITY_RETURN_IF_ERROR(bind(slot.hf_name, slot.weight, slot.expected_shape));
   const std::vector<int64_t> head_shape = {w->config.vocab_size, w->config.hidden_size};
-  if (w->checkpoint->find("lm_head.weight")) {
-    TRINITY_RETURN_IF_ERROR(bind("lm_head.weight", &w->lm_head, head_shape));
+  if (w->checkpoint->find(kHfLmHeadName)) {
+    TRINITY_RETURN_IF_ERROR(bind(kHfLmHeadName, &w->lm_head, head_shape));
   } else if (w->config.tie_word_embeddings) {
     w->lm_head = w->embed;
   } else {

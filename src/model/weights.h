@@ -67,7 +67,33 @@ struct Qwen3Weights {
 // Errors: "tensor X: expected [a, b], got [c, d]", missing tensors, mixed/unsupported dtypes.
 Result<std::shared_ptr<Qwen3Weights>> load_qwen3_weights(const std::string& dir);
 
-// The HF name of layer i's tensor `suffix` ("self_attn.q_proj.weight").
-std::string layer_tensor_name(int64_t layer, const std::string& suffix);
+// The Hugging Face tensor names: the one table, used by the weight slots here and by the SVF
+// targets in adapt.
+inline constexpr const char* kHfEmbedName = "model.embed_tokens.weight";
+inline constexpr const char* kHfFinalNormName = "model.norm.weight";
+inline constexpr const char* kHfLmHeadName = "lm_head.weight";
+
+// The tensors of one decoder layer, in slot order.
+enum class LayerTensor {
+  kInputNorm,
+  kQProj,
+  kKProj,
+  kVProj,
+  kOProj,
+  kQNorm,
+  kKNorm,
+  kPostNorm,
+  kGateProj,
+  kUpProj,
+  kDownProj,
+};
+inline constexpr int kLayerTensorCount = 11;
+
+// "self_attn.q_proj.weight"
+const char* layer_tensor_suffix(LayerTensor t);
+// The HF name of layer i's tensor: "model.layers.<i>.self_attn.q_proj.weight".
+std::string layer_tensor_name(int64_t layer, LayerTensor t);
+// Its HF shape: [q_dim, hidden] for q_proj, [head_dim] for q_norm, ...
+std::vector<int64_t> layer_tensor_shape(const Qwen3Config& c, LayerTensor t);
 
 }  // namespace trinity

@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "core/json.h"
-#include "core/router_shape.h"
 #include "core/status.h"
+#include "io/router_head.h"
 
 namespace trinity {
 

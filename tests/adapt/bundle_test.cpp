@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 
@@ -303,6 +304,74 @@ TEST(Export, WrongLengthVectorFailsBeforeWriting) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().message(), "router vector size mismatch: expected 592, got 600");
   EXPECT_FALSE(fs::exists(d));
+}
+
+TEST(Export, OptionErrorsNameTheProblem) {
+  const std::string d = fresh_dir("opts");
+  ExportOptions o = golden_export(d);
+  o.force = o.resume = true;
+  EXPECT_EQ(run_export(o).status().message(), "--force and --resume exclude each other");
+  o = golden_export(d);
+  o.layer = 99;
+  EXPECT_EQ(run_export(o).status().message(), "--layer 99 is out of range: the model has 4 layers");
+  o = golden_export(d);
+  o.only_index = 10;
+  EXPECT_EQ(run_export(o).status().message(), "--only-index must be 1..9");
+  o = golden_export(d);
+  o.resume = true;
+  auto missing = run_export(o);
+  EXPECT_EQ(missing.status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(missing.status().message(), d + ": nothing to resume (the directory does not exist)");
+  ASSERT_TRUE(write_file_atomic(d, "a file").ok());
+  EXPECT_EQ(run_export(golden_export(d)).status().message(), d + " exists and is not a directory");
+  EXPECT_FALSE(fs::exists(d + "/" + kManifestFile));
+}
+
+TEST(Export, ResumeRefusesAnotherBaseAndForceStartsOver) {
+  const std::string d = copy_bundle("other_base");
+  ExportOptions o = golden_export(d, "bf16");
+  o.resume = true;
+  auto r = run_export(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kMismatch);
+  EXPECT_EQ(r.status().message(), d + "/" + kManifestFile +
+                                      ": the bundle was exported from base '" + kGolden +
+                                      "/model_f32' layer 2; use --force to start over");
+  ASSERT_TRUE(write_file_atomic(d + "/stray.txt", "kept").ok());
+  o.resume = false;
+  o.force = true;
+  auto f = run_export(o);
+  ASSERT_TRUE(f.ok()) << f.status().message();
+  EXPECT_EQ(f->status, "complete");
+  for (const auto& t : f->tensors) EXPECT_EQ(t.action, "computed");
+  EXPECT_TRUE(fs::exists(d + "/stray.txt"));  // --force clears only what an export writes
+  auto b = load_bundle(d);
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ(b->tensors[0].tensor->dtype, DType::kBF16);
+}
+
+TEST(Export, CancelLeavesAPartialManifestToResume) {
+  const std::string d = fresh_dir("cancel");
+  std::atomic<bool> stop{true};
+  ExportOptions o = golden_export(d);
+  o.cancel = &stop;
+  auto r = run_export(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), ErrorCode::kCancelled);
+  EXPECT_EQ(r.status().message(),
+            "export interrupted; the manifest says 'partial'; rerun with --resume to finish");
+  auto text = read_file(d + "/" + kManifestFile);
+  ASSERT_TRUE(text.ok());
+  auto m = parse_manifest(*text, "manifest");
+  ASSERT_TRUE(m.ok()) << m.status().message();
+  EXPECT_EQ(m->status, "partial");
+  EXPECT_FALSE(m->export_complete);
+  EXPECT_TRUE(fs::exists(d + "/" + kRouterHeadFile));
+  stop = false;
+  o.resume = true;
+  auto resumed = run_export(o);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().message();
+  EXPECT_EQ(resumed->status, "complete");
 }
 
 }  // namespace

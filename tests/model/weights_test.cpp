@@ -110,6 +110,38 @@ TEST_F(WeightsTest, MixedDtypesAreRejected) {
   EXPECT_NE(w.status().message().find("mixed-dtype"), std::string::npos);
 }
 
+TEST_F(WeightsTest, NameTableSpellsTheHuggingFaceNames) {
+  Qwen3Weights w;
+  w.config = c_;
+  w.layers.resize(2);
+  std::vector<std::string> names;
+  std::vector<std::vector<int64_t>> shapes;
+  for (const auto& s : w.slots()) names.push_back(s.hf_name), shapes.push_back(s.expected_shape);
+  ASSERT_EQ(names.size(), 2u + 2u * kLayerTensorCount);
+  EXPECT_EQ(names.front(), "model.embed_tokens.weight");
+  EXPECT_EQ(names.back(), "model.norm.weight");
+  const std::vector<std::string> layer1(names.begin() + 1 + kLayerTensorCount, names.end() - 1);
+  EXPECT_EQ(layer1, (std::vector<std::string>{
+                        "model.layers.1.input_layernorm.weight",
+                        "model.layers.1.self_attn.q_proj.weight",
+                        "model.layers.1.self_attn.k_proj.weight",
+                        "model.layers.1.self_attn.v_proj.weight",
+                        "model.layers.1.self_attn.o_proj.weight",
+                        "model.layers.1.self_attn.q_norm.weight",
+                        "model.layers.1.self_attn.k_norm.weight",
+                        "model.layers.1.post_attention_layernorm.weight",
+                        "model.layers.1.mlp.gate_proj.weight",
+                        "model.layers.1.mlp.up_proj.weight",
+                        "model.layers.1.mlp.down_proj.weight",
+                    }));
+  EXPECT_EQ(shapes[2], (std::vector<int64_t>{16, 16}));   // q_proj [heads * head_dim, hidden]
+  EXPECT_EQ(shapes[5], (std::vector<int64_t>{16, 16}));   // o_proj
+  EXPECT_EQ(shapes[6], (std::vector<int64_t>{8}));        // q_norm
+  EXPECT_EQ(shapes[11], (std::vector<int64_t>{16, 24}));  // down_proj
+  EXPECT_EQ(layer_tensor_name(7, LayerTensor::kVProj), "model.layers.7.self_attn.v_proj.weight");
+  EXPECT_STREQ(kHfLmHeadName, "lm_head.weight");
+}
+
 TEST_F(WeightsTest, MissingConfigIsAnError) {
   auto w = load_qwen3_weights(dir_);
   ASSERT_FALSE(w.ok());

@@ -1,12 +1,12 @@
 // trinity env check: what this binary can run here (ISA, runtime profiles, libraries) and,
 // with --artifact, whether a bundle is complete; --require turns a capability into a verdict.
-#include <curl/curl.h>
 #include <zlib.h>
 
 #include <cstdio>
 
 #include "adapt/bundle.h"
 #include "cli_common.h"
+#include "core/curl_http.h"
 #include "model/profiles.h"
 
 namespace trinity::cli {
@@ -42,7 +42,7 @@ std::vector<std::string> check(const Options& o, OrderedJson& out) {
   }
   profiles["mock_tiny"] = "mock_tiny";
   out["profiles"] = profiles;
-  out["libraries"] = {{"libcurl", curl_version()}, {"zlib", zlibVersion()}};
+  out["libraries"] = {{"libcurl", curl_version_text()}, {"zlib", zlibVersion()}};
   std::optional<Status> artifact_status;
   if (!o.artifact.empty()) {
     auto bundle = load_bundle(o.artifact);
@@ -88,7 +88,7 @@ int run(const Options& o) {
     for (auto it = out["profiles"].begin(); it != out["profiles"].end(); ++it)
       std::printf("profile   : %-10s %s\n", it.key().c_str(),
                   it.value().get<std::string>().c_str());
-    std::printf("libraries : libcurl %s, zlib %s\n", curl_version(), zlibVersion());
+    std::printf("libraries : %s, zlib %s\n", curl_version_text().c_str(), zlibVersion());
     if (out.contains("artifact"))
       std::printf("artifact  : %s %s\n", o.artifact.c_str(),
                   out["artifact"]["status"].get<std::string>().c_str());

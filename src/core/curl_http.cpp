@@ -151,4 +151,8 @@ std::time_t parse_http_date(const std::string& text) {
   return curl_getdate(text.c_str(), nullptr);
 }
 
+std::string curl_version_text() {
+  return curl_version();
+}
+
 }  // namespace trinity

@@ -52,6 +52,9 @@ struct CurlResponse {
 
 CurlResponse curl_perform(const CurlRequest& request);
 
+// libcurl's version string ("libcurl/7.88.1 OpenSSL/3.0.19 ..."), for `trinity env check`.
+std::string curl_version_text();
+
 // An HTTP date ("Wed, 21 Oct 2015 07:28:00 GMT" and the other RFC forms) as Unix seconds, or -1.
 std::time_t parse_http_date(const std::string& text);
 

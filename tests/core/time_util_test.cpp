@@ -2,7 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <cctype>
+#include <string>
 
 namespace trinity {
 namespace {
@@ -21,11 +22,17 @@ TEST(TimeUtil, TruncatesTowardsThePast) {
   EXPECT_EQ(format_utc(-500000, UtcFormat::kIso8601Micros), "1969-12-31T23:59:59.500000Z");
 }
 
+// Every digit replaced by '9' (std::regex trips GCC 12's -Wmaybe-uninitialized under ASan).
+std::string shape(std::string s) {
+  for (char& c : s)
+    if (std::isdigit(static_cast<unsigned char>(c))) c = '9';
+  return s;
+}
+
 TEST(TimeUtil, NowHasTheShape) {
-  EXPECT_TRUE(std::regex_match(utc_now(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")));
-  EXPECT_TRUE(std::regex_match(utc_now(UtcFormat::kIso8601Micros),
-                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")));
-  EXPECT_TRUE(std::regex_match(utc_now(UtcFormat::kCompact), std::regex(R"(\d{8}T\d{6}Z)")));
+  EXPECT_EQ(shape(utc_now()), "9999-99-99T99:99:99Z");
+  EXPECT_EQ(shape(utc_now(UtcFormat::kIso8601Micros)), "9999-99-99T99:99:99.999999Z");
+  EXPECT_EQ(shape(utc_now(UtcFormat::kCompact)), "99999999T999999Z");
 }
 
 }  // namespace

@@ -19,26 +19,6 @@ std::string random_run_id() {
   return buf;
 }
 
-OrderedJson opt_json(const std::optional<double>& v) {
-  return v ? OrderedJson(*v) : OrderedJson(nullptr);
-}
-
-OrderedJson opt_json(const std::optional<std::string>& v) {
-  return v ? OrderedJson(*v) : OrderedJson(nullptr);
-}
-
-const char* role_atom(int role_id) {
-  switch (role_id) {
-    case kRoleWorker:
-      return "worker";
-    case kRoleThinker:
-      return "thinker";
-    case kRoleVerifier:
-      return "verifier";
-  }
-  return "unknown";
-}
-
 // The reference's min_margin: the smaller margin, or the one that exists, or null.
 OrderedJson min_margin(const RouteDecision& d) {
   if (d.agent_margin && d.role_margin) return std::min(*d.agent_margin, *d.role_margin);
@@ -122,6 +102,14 @@ class Run {
   OrderedJson dispatch_event(const Turn& t) const;
   void record(const Turn& t, const std::string& verdict);
   Status emit(const char* type, OrderedJson fields);
+  // The reference's counters: provider_calls, verifier_revisions, estimated_cost_usd,
+  // wall_time_ms.
+  void put_totals(OrderedJson& f) const {
+    f["provider_calls"] = result_.usage.provider_calls;
+    f["verifier_revisions"] = result_.usage.verifier_revisions;
+    f["estimated_cost_usd"] = cost_usd();
+    f["wall_time_ms"] = result_.usage.elapsed_ms;
+  }
   // Emits a budget_snapshot; returns the violation (if any) as a status.
   Status check(const char* checkpoint, std::optional<int64_t> observed_latency_ms = {});
   // Records why the run stops (unless a reason is already set) and returns `st`.
@@ -523,10 +511,7 @@ Status Run::check(const char* checkpoint, std::optional<int64_t> observed_latenc
   OrderedJson f;
   f["turn"] = turn_;
   f["checkpoint"] = checkpoint;
-  f["provider_calls"] = u.provider_calls;
-  f["verifier_revisions"] = u.verifier_revisions;
-  f["estimated_cost_usd"] = cost_usd();
-  f["wall_time_ms"] = u.elapsed_ms;
+  put_totals(f);
   f["budget_exceeded"] = violation.has_value();
   f["budget_exceeded_key"] = violation ? OrderedJson(violation->key) : OrderedJson(nullptr);
   if (observed_latency_ms) f["observed_latency_ms"] = *observed_latency_ms;
@@ -554,10 +539,7 @@ RunResult Run::fail(const Status& st) {
   OrderedJson f;
   f["status"] = "failed";
   f["reason_ref"] = sha256_ref("reason", ":" + result_.failure_reason);
-  f["provider_calls"] = u.provider_calls;
-  f["verifier_revisions"] = u.verifier_revisions;
-  f["estimated_cost_usd"] = cost_usd();
-  f["wall_time_ms"] = u.elapsed_ms;
+  put_totals(f);
   f["budget_exceeded"] = v.has_value();
   f["budget_exceeded_key"] = v ? OrderedJson(v->key) : OrderedJson(nullptr);
   f["turn"] = turn_;
@@ -580,10 +562,7 @@ RunResult Run::finish() {
   f["status"] = "finished";
   f["total_turns"] = result_.turns.size();
   f["final_response_ref"] = sha256_ref("response", *final_answer_);
-  f["provider_calls"] = u.provider_calls;
-  f["verifier_revisions"] = u.verifier_revisions;
-  f["estimated_cost_usd"] = cost_usd();
-  f["wall_time_ms"] = u.elapsed_ms;
+  put_totals(f);
   f["turn"] = result_.turns.empty() ? 0 : result_.turns.back().turn;  // the last turn run
   f["outcome"] = result_.outcome;
   f["run_status"] = result_.run_status();

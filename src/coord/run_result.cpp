@@ -4,14 +4,6 @@
 #include "coord/orchestrator.h"
 
 namespace trinity::coord {
-namespace {
-
-OrderedJson opt_json(const std::optional<double>& v) {
-  return v ? OrderedJson(*v) : OrderedJson(nullptr);
-}
-
-}  // namespace
-
 const char* RunResult::run_status() const {
   if (!ok() || !answer) return "failed";
   return outcome == "accepted" ? "accepted" : "unverified";

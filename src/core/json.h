@@ -2,6 +2,7 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
@@ -24,5 +25,11 @@ Result<std::string> json_string(const Json& obj, const std::string& key, const s
 Result<int64_t> json_int(const Json& obj, const std::string& key, const std::string& ctx);
 Result<double> json_number(const Json& obj, const std::string& key, const std::string& ctx);
 Result<bool> json_bool(const Json& obj, const std::string& key, const std::string& ctx);
+
+// The value, or null when it is absent.
+template <typename T>
+OrderedJson opt_json(const std::optional<T>& v) {
+  return v ? OrderedJson(*v) : OrderedJson(nullptr);
+}
 
 }  // namespace trinity

@@ -17,14 +17,6 @@ const char* eval_status(Verdict v) {
   return v == Verdict::kPass ? "ok" : v == Verdict::kFail ? "fail" : "report";
 }
 
-OrderedJson opt_json(const std::optional<double>& v) {
-  return v ? OrderedJson(*v) : OrderedJson(nullptr);
-}
-
-OrderedJson opt_json(const std::optional<std::string>& v) {
-  return v ? OrderedJson(*v) : OrderedJson(nullptr);
-}
-
 OrderedJson min_margin(const RouteDecision& d) {
   if (d.agent_margin && d.role_margin) return std::min(*d.agent_margin, *d.role_margin);
   return nullptr;
@@ -216,7 +208,6 @@ std::string eval_trace_lines(const EvalRun& run, const RunInfo& info) {
 std::string reflex_trace_lines(const EvalRun& run, const RunInfo& info,
                                const std::vector<coord::ReflexDecision>& reflex,
                                const coord::ReflexThresholds& t) {
-  static const char* const kAtoms[kNumRoles] = {"worker", "thinker", "verifier"};
   std::string out;
   for (size_t i = 0; i < run.results.size(); ++i) {
     const CaseResult& r = run.results[i];
@@ -229,7 +220,7 @@ std::string reflex_trace_lines(const EvalRun& run, const RunInfo& info,
     e["selected_agent_id"] = d.agent_id;
     e["selected_role_id"] = d.role_id;
     e["original_role_name"] = role_name(d.role_id);
-    e["original_role_atom"] = kAtoms[d.role_id];
+    e["original_role_atom"] = role_atom(d.role_id);
     e["confidence_class"] = coord::band_name(x.band);
     e["action"] = coord::action_name(x.action);
     e["reason"] = x.reason;

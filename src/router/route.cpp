@@ -9,6 +9,19 @@
 
 namespace trinity {
 
+const char* role_atom(int role_id) {
+  switch (role_id) {
+    case kRoleWorker:
+      return "worker";
+    case kRoleThinker:
+      return "thinker";
+    case kRoleVerifier:
+      return "verifier";
+    default:
+      return "unknown";
+  }
+}
+
 const char* role_name(int role_id) {
   switch (role_id) {
     case kRoleWorker:

@@ -29,6 +29,8 @@ inline constexpr int kRoleVerifier = 2;
 
 // "Worker" / "Thinker" / "Verifier"; "unknown" outside 0..2.
 const char* role_name(int role_id);
+// "worker" / "thinker" / "verifier"; "unknown" outside 0..2 (the reference's role atoms).
+const char* role_atom(int role_id);
 // Training-metadata label of an agent slot (not a provider binding); "unknown" outside 0..6.
 const char* agent_label(int agent_id);
 

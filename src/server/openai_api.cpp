@@ -6,10 +6,6 @@
 namespace trinity::server {
 namespace {
 
-OrderedJson opt_json(const std::optional<double>& v) {
-  return v ? OrderedJson(*v) : OrderedJson(nullptr);
-}
-
 Result<std::optional<int64_t>> opt_positive_int(const Json& obj, const char* key,
                                                 const std::string& ctx, bool allow_zero) {
   auto it = obj.find(key);

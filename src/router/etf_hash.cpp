@@ -55,7 +55,11 @@ void put_float(std::string& out, double v) {
 
 }  // namespace
 
-std::string etf_encode_messages(const std::vector<Message>& messages) {
+namespace {
+
+// [map(m) for m in messages] as a proper list (NIL when empty), after the version byte.
+template <typename PutMap>
+std::string encode_message_list(const std::vector<Message>& messages, PutMap put_map) {
   std::string out;
   put_u8(out, kVersion);
   if (!messages.empty()) {
@@ -64,33 +68,31 @@ std::string etf_encode_messages(const std::vector<Message>& messages) {
     for (const auto& m : messages) {
       put_u8(out, kMap);
       put_u32be(out, 2);
-      put_atom(out, "role");  // the VM emits role before content for this map
-      put_binary(out, m.role);
-      put_atom(out, "content");
-      put_binary(out, m.content);
+      put_map(out, m);
     }
   }
   put_u8(out, kNil);
   return out;
 }
 
+}  // namespace
+
+std::string etf_encode_messages(const std::vector<Message>& messages) {
+  return encode_message_list(messages, [](std::string& out, const Message& m) {
+    put_atom(out, "role");  // the VM emits role before content for this map
+    put_binary(out, m.role);
+    put_atom(out, "content");
+    put_binary(out, m.content);
+  });
+}
+
 std::string etf_encode_messages_form_b(const std::vector<Message>& messages) {
-  std::string out;
-  put_u8(out, kVersion);
-  if (!messages.empty()) {
-    put_u8(out, kList);
-    put_u32be(out, static_cast<uint32_t>(messages.size()));
-    for (const auto& m : messages) {
-      put_u8(out, kMap);
-      put_u32be(out, 2);
-      put_binary(out, "content");  // binary keys, sorted bytewise
-      put_binary(out, m.content);
-      put_binary(out, "role");
-      put_binary(out, m.role);
-    }
-  }
-  put_u8(out, kNil);
-  return out;
+  return encode_message_list(messages, [](std::string& out, const Message& m) {
+    put_binary(out, "content");  // binary keys, sorted bytewise
+    put_binary(out, m.content);
+    put_binary(out, "role");
+    put_binary(out, m.role);
+  });
 }
 
 std::string etf_encode_route_map(int agent_id, int role_id, const double* logits, size_t n) {

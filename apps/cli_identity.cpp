@@ -1,5 +1,6 @@
 // The artifact identity that route_decision events carry (artifact_ref, artifact_revision,
 // artifact_hash_ref), derived from the router source as the reference derives it.
+#include <cstdio>
 #include <filesystem>
 
 #include "adapt/artifact.h"
@@ -31,6 +32,9 @@ std::optional<Pin> find_pin(const std::filesystem::path& root) {
     if (!std::filesystem::is_regular_file(p, ec)) continue;
     auto pin = load_pin(p.string());
     if (pin.ok()) return *pin;
+    // The identity is descriptive, so a bad pin does not stop the run; it is not silent either.
+    std::fprintf(stderr, "trinity: warning: %s is not used for the trace's artifact identity: %s\n",
+                 p.c_str(), pin.status().message().c_str());
   }
   return std::nullopt;
 }

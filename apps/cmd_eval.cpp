@@ -133,10 +133,7 @@ int run(const Options& o, bool agent_floor_flag, bool role_floor_flag) {
   info.backend = r.backend_label();
   // Under mock_tiny every case is REPORT ONLY, as in the reference: its routes are hashes.
   if (info.profile == "mock_tiny" && !o.force_assert) info.assert_results = false;
-  const coord::ArtifactIdentity identity = artifact_identity(o.src, info.profile);
-  info.artifact_ref = identity.artifact_ref;
-  info.artifact_revision = identity.artifact_revision;
-  info.artifact_hash_ref = identity.artifact_hash_ref;
+  info.artifact_identity = artifact_identity(o.src, info.profile);
 
   const ReflexFloors defaults = r.reflex_floors();
   info.floors.agent = agent_floor_flag ? o.min_agent_margin : defaults.agent;

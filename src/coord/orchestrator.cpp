@@ -19,14 +19,6 @@ std::string random_run_id() {
   return buf;
 }
 
-// The reference's min_margin: the smaller margin, or the one that exists, or null.
-OrderedJson min_margin(const RouteDecision& d) {
-  if (d.agent_margin && d.role_margin) return std::min(*d.agent_margin, *d.role_margin);
-  if (d.agent_margin) return *d.agent_margin;
-  if (d.role_margin) return *d.role_margin;
-  return nullptr;
-}
-
 struct Override {
   int role_id = 0;
   std::string source;  // "thinker" | "reflex"
@@ -363,25 +355,15 @@ OrderedJson Run::route_decision_event(const Turn& t) const {
   const RouteDecision& d = t.d;
   OrderedJson rd;
   rd["turn"] = turn_;
-  rd["selected_agent_id"] = d.agent_id;
-  rd["selected_role_id"] = t.planned_role;
-  rd["role_name"] = role_name(t.planned_role);
-  rd["agent_margin"] = opt_json(d.agent_margin);
-  rd["role_margin"] = opt_json(d.role_margin);
-  rd["min_margin"] = min_margin(d);
-  rd["confidence_band"] = route_confidence_band(d);
-  rd["token_count"] = d.token_count;
-  rd["transcript_hash"] = t.input_hash;
-  rd["input_hash"] = t.input_hash;
-  rd["route_hash"] = t.route_hash;
-  rd["runtime_profile"] = d.profile.empty() ? router_.profile() : d.profile;
-  rd["provider_pool"] =
-      pool_.config.name.empty() ? OrderedJson(nullptr) : OrderedJson(pool_.config.name);
-  rd["route_path"] = opts_.route_path;
-  rd["artifact_ref"] = opts_.artifact.artifact_ref.empty() ? "artifact:" + router_.profile()
-                                                           : opts_.artifact.artifact_ref;
-  rd["artifact_revision"] = opt_json(opts_.artifact.artifact_revision);
-  rd["artifact_hash_ref"] = opt_json(opts_.artifact.artifact_hash_ref);
+  RouteFieldsContext c;
+  c.transcript_hash = t.input_hash;
+  c.route_hash = t.route_hash;
+  c.confidence_band = route_confidence_band(d);
+  c.runtime_profile = d.profile.empty() ? router_.profile() : d.profile;
+  if (!pool_.config.name.empty()) c.provider_pool = pool_.config.name;
+  c.route_path = opts_.route_path;
+  c.artifact = opts_.artifact;
+  put_reference_route_fields(rd, d, t.planned_role, c);
   // trinity's own fields
   rd["agent_id"] = d.agent_id;
   rd["agent_label"] = agent_label(d.agent_id);
@@ -418,7 +400,7 @@ OrderedJson Run::reflex_decision_event(const Turn& t) const {
   rx["reason"] = t.reflex.reason;
   rx["agent_margin"] = opt_json(d.agent_margin);
   rx["role_margin"] = opt_json(d.role_margin);
-  rx["min_margin"] = d.agent_margin && d.role_margin ? min_margin(d) : OrderedJson(nullptr);
+  rx["min_margin"] = d.agent_margin && d.role_margin ? min_margin_json(d) : OrderedJson(nullptr);
   rx["confidence_band"] = route_confidence_band(d);
   rx["thresholds"] = thresholds_.to_json();
   rx["forced_sequence"] = low ? OrderedJson::array({"thinker", "verifier"}) : OrderedJson::array();

@@ -36,6 +36,7 @@
 #include "coord/pool.h"
 #include "coord/provider.h"
 #include "coord/reflex.h"
+#include "coord/route_fields.h"
 #include "coord/trace.h"
 #include "router/route.h"
 
@@ -57,13 +58,6 @@ struct AgentPool {
   static std::shared_ptr<const AgentPool> from_providers(
       std::array<std::shared_ptr<Provider>, kNumAgents> providers, RolePrompts prompts,
       std::vector<std::string> secrets = {});
-};
-
-// Where the routes come from, as the reference's traces name it (route_decision fields).
-struct ArtifactIdentity {
-  std::string artifact_ref;                      // empty: "artifact:<router profile>"
-  std::optional<std::string> artifact_revision;  // the pin's revision
-  std::optional<std::string> artifact_hash_ref;  // sha256 hex of the bundle's manifest.json
 };
 
 struct RunOptions {

@@ -1,6 +1,7 @@
 #include "coord/reflex.h"
 
 #include <cmath>
+#include <string_view>
 
 namespace trinity::coord {
 
@@ -91,7 +92,7 @@ namespace {
 
 ConfidenceBand classify(const RouteDecision& d, const ReflexThresholds& t,
                         const ReflexConfig& cfg) {
-  if (std::string(route_confidence_band(d)) == "low") return ConfidenceBand::kLow;
+  if (std::string_view(route_confidence_band(d)) == "low") return ConfidenceBand::kLow;
   if (!d.agent_margin || !d.role_margin) return cfg.missing_margin;
   if (*d.agent_margin < t.low_agent || *d.role_margin < t.low_role) return ConfidenceBand::kLow;
   if (*d.agent_margin >= t.high_agent && *d.role_margin >= t.high_role)

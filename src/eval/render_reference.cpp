@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "coord/route_fields.h"
+
 namespace trinity::eval {
 namespace {
 
@@ -15,11 +17,6 @@ std::string route_lines(int agent, int role) {
 
 const char* eval_status(Verdict v) {
   return v == Verdict::kPass ? "ok" : v == Verdict::kFail ? "fail" : "report";
-}
-
-OrderedJson min_margin(const RouteDecision& d) {
-  if (d.agent_margin && d.role_margin) return std::min(*d.agent_margin, *d.role_margin);
-  return nullptr;
 }
 
 int64_t now_ms() {
@@ -46,23 +43,14 @@ OrderedJson envelope(const char* type, const std::string& case_id) {
 OrderedJson route_decision_event(const CaseResult& r, const RunInfo& info) {
   const RouteDecision& d = r.decision;
   OrderedJson e = envelope("route_decision", r.id);
-  e["selected_agent_id"] = d.agent_id;
-  e["selected_role_id"] = d.role_id;
-  e["role_name"] = role_name(d.role_id);
-  e["agent_margin"] = opt_json(d.agent_margin);
-  e["role_margin"] = opt_json(d.role_margin);
-  e["min_margin"] = min_margin(d);
-  e["confidence_band"] = eval_confidence_band(d);
-  e["token_count"] = d.token_count;
-  e["transcript_hash"] = d.transcript_hash;
-  e["input_hash"] = d.transcript_hash;
-  e["route_hash"] = d.route_hash;
-  e["runtime_profile"] = info.profile;
-  e["provider_pool"] = nullptr;
-  e["route_path"] = "qwen_router_prompt_eval";
-  e["artifact_ref"] = info.artifact_ref;
-  e["artifact_revision"] = opt_json(info.artifact_revision);
-  e["artifact_hash_ref"] = opt_json(info.artifact_hash_ref);
+  coord::RouteFieldsContext c;
+  c.transcript_hash = d.transcript_hash;
+  c.route_hash = d.route_hash;
+  c.confidence_band = eval_confidence_band(d);
+  c.runtime_profile = info.profile;
+  c.route_path = "qwen_router_prompt_eval";
+  c.artifact = info.artifact_identity;
+  coord::put_reference_route_fields(e, d, d.role_id, c);
   return e;
 }
 
@@ -226,7 +214,8 @@ std::string reflex_trace_lines(const EvalRun& run, const RunInfo& info,
     e["reason"] = x.reason;
     e["agent_margin"] = opt_json(d.agent_margin);
     e["role_margin"] = opt_json(d.role_margin);
-    e["min_margin"] = min_margin(d);
+    e["min_margin"] =
+        d.agent_margin && d.role_margin ? coord::min_margin_json(d) : OrderedJson(nullptr);
     e["confidence_band"] = eval_confidence_band(d);
     const OrderedJson thresholds = t.to_json();
     e["thresholds"] = OrderedJson{{"high_agent", thresholds["high_agent"]},

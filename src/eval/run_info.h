@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "coord/route_fields.h"
 #include "eval/resolve.h"
 #include "router/route.h"
 
@@ -22,9 +23,7 @@ struct RunInfo {
   bool assert_results = true;
   double load_ms = 0;                                           // opening the router
   std::string snapshot_out, write_expected, trace_out, report;  // outputs requested
-  // The reference's artifact identity (trace route_decision events).
-  std::string artifact_ref;
-  std::optional<std::string> artifact_revision, artifact_hash_ref;
+  coord::ArtifactIdentity artifact_identity;                    // trace route_decision events
 };
 
 // printf-formats one number (e.g. "%.6f"), for the renderers and failure messages.

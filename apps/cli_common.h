@@ -48,6 +48,7 @@ void register_run(CLI::App& app, CommandRegistry& reg);
 void register_serve(CLI::App& app, CommandRegistry& reg);
 void register_env(CLI::App& app, CommandRegistry& reg);
 void register_import(CLI::App& app, CommandRegistry& reg);
+void register_cache(CLI::App& app, CommandRegistry& reg);
 
 // The conversation to route: the messages file when given, else one user message `text`.
 Result<std::vector<Message>> load_messages(const std::string& messages_file,
@@ -70,7 +71,11 @@ void add_reflex_options(CLI::App* sub, ReflexFlags& flags);
 // artifact:qwen3-0.6b-sakana).
 coord::ArtifactIdentity artifact_identity(const RouterSource& src, const std::string& profile);
 
-// Adds --base/--artifact/--vector/--profile/--tokenizer/--threads/--prefix-cache-mb/--layer.
+// --cache-dir DIR, --no-cache.
+void add_cache_options(CLI::App* sub, CacheConfig& cache);
+
+// Adds --base/--artifact/--vector/--profile/--tokenizer/--threads/--prefix-cache-mb/--layer and
+// the cache options.
 void add_router_source_options(CLI::App* sub, RouterSource& src);
 
 }  // namespace trinity::cli

@@ -39,14 +39,18 @@ int run(const Options& o) {
   auto messages = load_messages(o.messages_file, o.prompt);
   if (!messages.ok()) return report_error(cmd, messages.status());
   auto t0 = std::chrono::steady_clock::now();
-  auto router = open_router(o.src);
+  StageTimes load;
+  auto router = open_router(o.src, &load);
   if (!router.ok()) return report_error(cmd, router.status());
   auto t1 = std::chrono::steady_clock::now();
   auto d = (*router)->route(*messages);
   if (!d.ok()) return report_error(cmd, d.status());
   auto t2 = std::chrono::steady_clock::now();
   if (o.json) {
-    std::printf("%s\n", d->to_json().dump(2).c_str());
+    OrderedJson j = d->to_json();
+    j["load_ms"] = load.to_json();
+    j["route_ms"] = std::chrono::duration<double, std::milli>(t2 - t1).count();
+    std::printf("%s\n", j.dump(2).c_str());
   } else {
     print_readable(*d, **router, std::chrono::duration<double, std::milli>(t1 - t0).count(),
                    std::chrono::duration<double, std::milli>(t2 - t1).count());
@@ -74,6 +78,7 @@ void add_router_source_options(CLI::App* sub, RouterSource& src) {
   sub->add_option("--threads", src.threads, "Compute threads (default: all cores)");
   sub->add_option("--prefix-cache-mb", src.prefix_cache_mb, "KV prefix cache budget in MB");
   sub->add_option("--layer", src.layer, "SVF layer for --vector (default: num_hidden_layers - 2)");
+  add_cache_options(sub, src.cache);
 }
 
 void register_route(CLI::App& app, CommandRegistry& reg) {

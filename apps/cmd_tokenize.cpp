@@ -7,6 +7,7 @@
 #include "cli_common.h"
 #include "cli_paths.h"
 #include "core/json.h"
+#include "tokenizer/binary_form.h"
 #include "tokenizer/tokenizer.h"
 
 namespace trinity::cli {
@@ -19,6 +20,7 @@ struct Options {
   std::string batch;
   bool tokens = false;
   bool decode = false;
+  CacheConfig cache;
 };
 
 constexpr const char* kDescription =
@@ -40,7 +42,8 @@ int run(const Options& o, bool batch_mode) {
   const std::string cmd = "tokenize";
   auto dir = resolve_tokenizer_dir(o.tokenizer);
   if (!dir.ok()) return report_error(cmd, dir.status());
-  auto loaded = tok::Tokenizer::load(*dir);
+  const DiskCache cache(o.cache);
+  auto loaded = tok::load_tokenizer_cached(*dir, &cache);
   if (!loaded.ok()) return report_error(cmd, loaded.status());
   const tok::Tokenizer& t = **loaded;
 
@@ -97,6 +100,7 @@ void register_tokenize(CLI::App& app, CommandRegistry& reg) {
   text->excludes(batch);
   sub->add_flag("--tokens", o->tokens, "With --text: also print the token strings (JSON array)");
   sub->add_flag("--decode", o->decode, "With --text: also print the decoded text (JSON string)");
+  add_cache_options(sub, o->cache);
   reg.add(sub, [o, text, batch] {
     if (text->count() == 0 && batch->count() == 0) {
       return report_error("tokenize", invalid_argument("one of --text or --batch is required"));

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   register_serve(app, reg);
   register_env(app, reg);
   register_import(app, reg);
+  register_cache(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,6 +12,7 @@ pkg_check_modules(PCRE2 REQUIRED IMPORTED_TARGET libpcre2-8)     # libpcre2-dev
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc) # libutf8proc-dev
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)    # libopenblas-dev (never libblas.so.3)
 pkg_check_modules(LAPACKE REQUIRED IMPORTED_TARGET lapacke)      # liblapacke-dev
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)    # libxxhash-dev (cache checksums)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # libcpp-httplib-dev
 if(TRINITY_BUILD_TESTS)
   find_package(GTest REQUIRED)                   # libgtest-dev

@@ -7,10 +7,12 @@
 #include "model/profiles.h"
 #include "router/mock_tiny.h"
 #include "router/model_router.h"
+#include "tokenizer/binary_form.h"
 
 namespace trinity {
 
-Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unadapted) {
+Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unadapted,
+                                        StageTimes* times) {
   if (src.base.empty())
     return invalid_argument(
         "--base DIR (a Qwen3 checkpoint) is required; only --profile "
@@ -20,20 +22,25 @@ Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unad
   if (src.artifact.empty() && src.vector.empty() && !allow_unadapted)
     return invalid_argument("give --artifact DIR (an adapted bundle) or --vector FILE");
   AdaptedModel m;
+  StepClock clock(times);
   TRINITY_ASSIGN_OR_RETURN(m.weights, load_qwen3_weights(src.base));
+  clock.mark("weights");
   if (!src.vector.empty()) {
     auto targets = svf_targets(m.weights->config, src.layer);
     TRINITY_ASSIGN_OR_RETURN(RouterVector rv,
                              load_router_vector(src.vector, m.weights->config, targets));
     TRINITY_RETURN_IF_ERROR(
         adapt_weights_in_memory(*m.weights, rv, targets).with_context(src.vector));
+    clock.mark("adapt");
     m.head = std::move(rv.head);
     m.source = "vector " + src.vector;
   } else if (!src.artifact.empty()) {
     TRINITY_ASSIGN_OR_RETURN(Bundle bundle, load_bundle(src.artifact));
+    clock.mark("bundle_verify");
     for (const std::string& w : bundle.warnings)
       std::fprintf(stderr, "trinity: warning: %s\n", w.c_str());
     TRINITY_RETURN_IF_ERROR(apply_bundle(*m.weights, bundle).with_context(src.artifact));
+    clock.mark("bundle_apply");
     m.head = std::move(bundle.head);
     m.source = "artifact " + src.artifact;
   } else {
@@ -42,22 +49,26 @@ Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unad
   return m;
 }
 
-Result<std::shared_ptr<Router>> open_router(const RouterSource& src) {
+Result<std::shared_ptr<Router>> open_router(const RouterSource& src, StageTimes* times) {
   if (src.profile == "mock_tiny")
     return std::shared_ptr<Router>(std::make_shared<MockTinyRouter>());
   TRINITY_ASSIGN_OR_RETURN(
       RuntimeProfile profile,
       find_runtime_profile(src.profile.empty() ? default_profile_name() : src.profile));
   TRINITY_RETURN_IF_ERROR(profile_available(profile));
-  TRINITY_ASSIGN_OR_RETURN(AdaptedModel m, load_adapted_model(src));
+  TRINITY_ASSIGN_OR_RETURN(AdaptedModel m, load_adapted_model(src, false, times));
+  StepClock clock(times);
   const std::string tok_dir = src.tokenizer.empty() ? src.base : src.tokenizer;
-  auto tok = tok::Tokenizer::load(tok_dir);
+  const DiskCache cache(src.cache);
+  auto tok = tok::load_tokenizer_cached(tok_dir, &cache);
   if (!tok.ok()) return tok.status().with_context("loading the tokenizer of " + tok_dir);
+  clock.mark("tokenizer");
   EngineOptions eo;
   eo.threads = src.threads;
   eo.prefix_cache_mb = src.prefix_cache_mb;
   TRINITY_ASSIGN_OR_RETURN(std::unique_ptr<ForwardEngine> engine,
                            make_engine(profile.name, m.weights, eo));
+  clock.mark("engine");
   ReflexFloors floors{profile.agent_margin_floor, profile.role_margin_floor};
   return std::shared_ptr<Router>(std::make_shared<ModelRouter>(
       *tok, std::shared_ptr<ForwardEngine>(std::move(engine)), std::move(m.head), floors));

@@ -6,6 +6,8 @@
 #include <memory>
 #include <string>
 
+#include "core/disk_cache.h"
+#include "core/stage_times.h"
 #include "model/weights.h"
 #include "router/route.h"
 
@@ -20,6 +22,7 @@ struct RouterSource {
   int threads = 0;
   int64_t prefix_cache_mb = 1024;  // 0.6B: ~4.4k tokens of f32 KV (cpu), ~8.9k of bf16
   int64_t layer = -1;              // SVF layer for --vector (-1: num_hidden_layers - 2)
+  CacheConfig cache;               // tokenizer tables, packed weights, bundle verification memos
 };
 
 // The base weights with the adaptation applied (bundle or vector) and the routing head
@@ -30,8 +33,12 @@ struct AdaptedModel {
   std::vector<float> head;
   std::string source;  // "artifact <dir>" | "vector <file>" | "base"
 };
-Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unadapted = false);
+// `times` (optional) receives the load steps: weights, bundle_verify, bundle_apply (or adapt).
+Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unadapted = false,
+                                        StageTimes* times = nullptr);
 
-Result<std::shared_ptr<Router>> open_router(const RouterSource& src);
+// `times` (optional) receives every load step, those of load_adapted_model plus tokenizer and
+// engine (weight packing).
+Result<std::shared_ptr<Router>> open_router(const RouterSource& src, StageTimes* times = nullptr);
 
 }  // namespace trinity

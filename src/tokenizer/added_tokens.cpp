@@ -121,7 +121,6 @@ void AddedTokenMatcher::split(std::string_view text, std::vector<Segment>* out) 
 
 Result<std::vector<AddedToken>> parse_added_tokens(const Json& root) {
   // Ids index dense tables; real vocabularies stay far below this.
-  constexpr int64_t kMaxAddedTokenId = int64_t{1} << 22;
   std::vector<AddedToken> out;
   auto it = root.find("added_tokens");
   if (it == root.end() || it->is_null()) return out;

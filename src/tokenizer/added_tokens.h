@@ -50,6 +50,9 @@ class AddedTokenMatcher {
   std::vector<int> by_first_byte_[256];  // indices into tokens_, longest pattern first
 };
 
+// Added token ids index dense tables: larger ids are rejected.
+constexpr int64_t kMaxAddedTokenId = int64_t{1} << 22;
+
 Result<std::vector<AddedToken>> parse_added_tokens(const Json& root);
 
 }  // namespace trinity::tok

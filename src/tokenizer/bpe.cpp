@@ -1,6 +1,9 @@
 #include "tokenizer/bpe.h"
 
+#include <xxhash.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "tokenizer/pre_tokenizer.h"
 
@@ -86,16 +89,52 @@ void BpeModel::merge_short(std::vector<Symbol>& sym, std::vector<int32_t>* out) 
   out->insert(out->end(), ids, ids + n);
 }
 
-Status BpeModel::add_merge(int32_t a, int32_t b, int32_t rank, int32_t new_id) {
-  uint64_t key = pair_key(a, b);
-  size_t mask = merges_.size() - 1;
-  size_t i = static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> 20) & mask;
-  while (merges_[i].key != kEmpty) {
-    if (merges_[i].key == key) break;  // duplicate pair: the last one wins, as in `tokenizers`
-    i = (i + 1) & mask;
+namespace {
+
+size_t pow2_at_least(size_t n) {
+  size_t cap = 16;
+  while (cap < n) cap *= 2;
+  return cap;
+}
+
+// The vectors behind a model built from JSON (Tables' spans point into them).
+struct OwnedTables {
+  std::string key_bytes;
+  std::vector<BpeModel::VocabSlot> key_slots;
+  std::string token_bytes;
+  std::vector<uint32_t> token_off;
+  std::vector<uint8_t> has_id;
+  std::vector<BpeModel::MergeEntry> merges;
+};
+
+size_t key_slot(std::string_view token, size_t mask) {
+  return static_cast<size_t>(XXH3_64bits(token.data(), token.size())) & mask;
+}
+
+}  // namespace
+
+std::optional<int32_t> BpeModel::token_to_id(std::string_view token) const {
+  const size_t mask = t_.key_slots.size() - 1;
+  for (size_t i = key_slot(token, mask);; i = (i + 1) & mask) {
+    const VocabSlot& s = t_.key_slots[i];
+    if (s.id < 0) return std::nullopt;
+    if (s.len == token.size() && std::memcmp(t_.key_bytes.data() + s.off, token.data(), s.len) == 0)
+      return s.id;
   }
-  merges_[i] = MergeEntry{key, rank, new_id};
-  return ok_status();
+}
+
+std::optional<std::string_view> BpeModel::id_to_token(int32_t id) const {
+  if (id < 0 || static_cast<size_t>(id) >= t_.has_id.size() || !t_.has_id[static_cast<size_t>(id)])
+    return std::nullopt;
+  const uint32_t b = t_.token_off[static_cast<size_t>(id)],
+                 e = t_.token_off[static_cast<size_t>(id) + 1];
+  return std::string_view(t_.token_bytes.data() + b, e - b);
+}
+
+void BpeModel::init_byte_ids() {
+  const ByteLevelAlphabet& alpha = ByteLevelAlphabet::get();
+  for (int b = 0; b < 256; ++b)
+    byte_id_[b] = token_to_id(alpha.encode(std::string(1, static_cast<char>(b)))).value_or(-1);
 }
 
 Result<BpeModel> BpeModel::from_json(const Json& model) {
@@ -132,92 +171,91 @@ Result<BpeModel> BpeModel::from_json(const Json& model) {
   TRINITY_ASSIGN_OR_RETURN(bpe.fuse_unk_, opt_bool("fuse_unk"));
   TRINITY_ASSIGN_OR_RETURN(bpe.ignore_merges_, opt_bool("ignore_merges"));
 
-  // Vocabulary.
+  // Vocabulary: the token -> id table, then id -> token (the last token of an id wins).
   TRINITY_ASSIGN_OR_RETURN(const Json* vocab, json_field(model, "vocab", "model"));
   if (!vocab->is_object()) return parse_error("model.vocab: expected an object {token: id}");
-  bpe.token_to_id_.reserve(vocab->size());
+  auto own = std::make_shared<OwnedTables>();
+  own->key_slots.assign(pow2_at_least(2 * vocab->size() + 1), VocabSlot{0, 0, -1, 0});
+  const size_t kmask = own->key_slots.size() - 1;
+  // Ids index dense tables: allow some sparsity, not arbitrary (fuzzed) magnitudes.
+  const int64_t id_cap = 4 * static_cast<int64_t>(vocab->size()) + 65536;
   int64_t max_id = -1;
   for (auto it = vocab->begin(); it != vocab->end(); ++it) {
     if (!it.value().is_number_integer()) {
       return parse_error("model.vocab[\"" + it.key() + "\"]: id must be an integer");
     }
-    int64_t id = it.value().get<int64_t>();
-    // Ids index dense tables: allow some sparsity, not arbitrary (fuzzed) magnitudes.
-    const int64_t id_cap = 4 * static_cast<int64_t>(vocab->size()) + 65536;
+    const int64_t id = it.value().get<int64_t>();
     if (id < 0 || id >= id_cap) {
       return parse_error("model.vocab[\"" + it.key() + "\"]: id " + std::to_string(id) +
                          " out of range [0, " + std::to_string(id_cap) + ")");
     }
     max_id = std::max(max_id, id);
-    bpe.token_to_id_[it.key()] = static_cast<int32_t>(id);
+    size_t i = key_slot(it.key(), kmask);
+    while (own->key_slots[i].id >= 0) i = (i + 1) & kmask;  // JSON object keys are unique
+    own->key_slots[i] =
+        VocabSlot{static_cast<uint32_t>(own->key_bytes.size()),
+                  static_cast<uint32_t>(it.key().size()), static_cast<int32_t>(id), 0};
+    own->key_bytes += it.key();
   }
-  bpe.id_to_token_.assign(static_cast<size_t>(max_id + 1), std::string());
-  bpe.has_id_.assign(static_cast<size_t>(max_id + 1), 0);
-  for (const auto& [token, id] : bpe.token_to_id_) {
-    bpe.id_to_token_[static_cast<size_t>(id)] = token;
-    bpe.has_id_[static_cast<size_t>(id)] = 1;
+  std::vector<std::string_view> by_id(static_cast<size_t>(max_id + 1));
+  own->has_id.assign(static_cast<size_t>(max_id + 1), 0);
+  for (const VocabSlot& slot : own->key_slots) {
+    if (slot.id < 0) continue;
+    by_id[static_cast<size_t>(slot.id)] =
+        std::string_view(own->key_bytes).substr(slot.off, slot.len);
+    own->has_id[static_cast<size_t>(slot.id)] = 1;
   }
-  const ByteLevelAlphabet& alpha = ByteLevelAlphabet::get();
-  for (int b = 0; b < 256; ++b) {
-    std::string ch = alpha.encode(std::string(1, static_cast<char>(b)));
-    auto it = bpe.token_to_id_.find(ch);
-    bpe.byte_id_[b] = it == bpe.token_to_id_.end() ? -1 : it->second;
+  for (std::string_view tok : by_id) {
+    own->token_off.push_back(static_cast<uint32_t>(own->token_bytes.size()));
+    own->token_bytes += tok;
   }
+  own->token_off.push_back(static_cast<uint32_t>(own->token_bytes.size()));
+  bpe.t_.key_bytes = own->key_bytes;
+  bpe.t_.key_slots = own->key_slots;
+  bpe.t_.token_bytes = own->token_bytes;
+  bpe.t_.token_off = own->token_off;
+  bpe.t_.has_id = own->has_id;
+  bpe.init_byte_ids();
   TRINITY_ASSIGN_OR_RETURN(std::string unk, opt_string("unk_token"));
   if (!unk.empty()) {
-    auto it = bpe.token_to_id_.find(unk);
-    if (it == bpe.token_to_id_.end()) {
+    bpe.unk_id_ = bpe.token_to_id(unk);
+    if (!bpe.unk_id_)
       return parse_error("model.unk_token \"" + unk + "\" is not in the vocabulary");
-    }
-    bpe.unk_id_ = it->second;
   }
 
-  // Merges: rank = position in the list.
+  // Merges: rank = position in the list; a duplicate pair keeps the last rank, as in
+  // `tokenizers`.
   TRINITY_ASSIGN_OR_RETURN(const Json* merges, json_field(model, "merges", "model"));
   if (!merges->is_array()) return parse_error("model.merges: expected an array");
-  size_t cap = 16;
-  while (cap < merges->size() + merges->size() / 2) cap *= 2;  // load factor <= 2/3
-  bpe.merges_.assign(cap, MergeEntry{kEmpty, 0, 0});
+  own->merges.assign(pow2_at_least(merges->size() + merges->size() / 2 + 1),
+                     MergeEntry{kEmpty, 0, 0});  // load factor <= 2/3
+  const size_t mmask = own->merges.size() - 1;
   std::string joined;
   for (size_t r = 0; r < merges->size(); ++r) {
     TRINITY_ASSIGN_OR_RETURN(auto pair, parse_merge((*merges)[r], r));
-    auto ia = bpe.token_to_id_.find(pair.first);
-    auto ib = bpe.token_to_id_.find(pair.second);
+    const auto ia = bpe.token_to_id(pair.first), ib = bpe.token_to_id(pair.second);
     joined = pair.first + pair.second;
-    auto ic = bpe.token_to_id_.find(joined);
+    const auto ic = bpe.token_to_id(joined);
     std::string ctx = "model.merges[" + std::to_string(r) + "]: ";
-    if (ia == bpe.token_to_id_.end())
-      return parse_error(ctx + "\"" + pair.first + "\" not in vocab");
-    if (ib == bpe.token_to_id_.end())
-      return parse_error(ctx + "\"" + pair.second + "\" not in vocab");
-    if (ic == bpe.token_to_id_.end()) return parse_error(ctx + "\"" + joined + "\" not in vocab");
-    TRINITY_RETURN_IF_ERROR(
-        bpe.add_merge(ia->second, ib->second, static_cast<int32_t>(r), ic->second));
+    if (!ia) return parse_error(ctx + "\"" + pair.first + "\" not in vocab");
+    if (!ib) return parse_error(ctx + "\"" + pair.second + "\" not in vocab");
+    if (!ic) return parse_error(ctx + "\"" + joined + "\" not in vocab");
+    const uint64_t key = pair_key(*ia, *ib);
+    size_t i = merge_slot(key, mmask);
+    while (own->merges[i].key != kEmpty && own->merges[i].key != key) i = (i + 1) & mmask;
+    own->merges[i] = MergeEntry{key, static_cast<int32_t>(r), *ic};
   }
+  bpe.t_.merges = own->merges;
+  bpe.t_.owner = std::move(own);
   return bpe;
-}
-
-std::optional<int32_t> BpeModel::token_to_id(std::string_view token) const {
-  auto it = token_to_id_.find(token);
-  if (it == token_to_id_.end()) return std::nullopt;
-  return it->second;
-}
-
-const std::string* BpeModel::id_to_token(int32_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= id_to_token_.size() ||
-      !has_id_[static_cast<size_t>(id)]) {
-    return nullptr;
-  }
-  return &id_to_token_[static_cast<size_t>(id)];
 }
 
 void BpeModel::encode_word(std::string_view bytes, std::vector<int32_t>* out,
                            bool force_heap) const {
   if (bytes.empty()) return;
   if (ignore_merges_) {
-    auto it = token_to_id_.find(ByteLevelAlphabet::get().encode(bytes));
-    if (it != token_to_id_.end()) {
-      out->push_back(it->second);
+    if (const auto id = token_to_id(ByteLevelAlphabet::get().encode(bytes))) {
+      out->push_back(*id);
       return;
     }
   }

@@ -1,5 +1,9 @@
 #include "tokenizer/pretoken_cache.h"
 
+#include <sys/mman.h>
+
+#include "core/status.h"
+
 #include <cstring>
 
 namespace trinity::tok {
@@ -8,10 +12,16 @@ PretokenCache::PretokenCache(size_t slots) {
   size_t per = 16;
   while (per * kShards < slots) per *= 2;
   mask_ = per - 1;
-  for (Shard& s : shards_) {
-    s.slots.reset(new Slot[per]);
-    std::memset(static_cast<void*>(s.slots.get()), 0, per * sizeof(Slot));
-  }
+  region_.bytes = per * kShards * sizeof(Slot);
+  region_.base =
+      ::mmap(nullptr, region_.bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  TRINITY_CHECK(region_.base != MAP_FAILED, "PretokenCache: mmap of the slot region failed");
+  for (size_t i = 0; i < kShards; ++i)
+    shards_[i].slots = static_cast<Slot*>(region_.base) + i * per;
+}
+
+PretokenCache::Region::~Region() {
+  if (base != nullptr && base != MAP_FAILED) ::munmap(base, bytes);
 }
 
 namespace {

@@ -53,8 +53,19 @@ class PretokenCache {
   static_assert(sizeof(Slot) == 64);
   struct Shard {
     std::mutex mu;
-    std::unique_ptr<Slot[]> slots;
+    Slot* slots = nullptr;
   };
+  // All shards' slots: one anonymous mapping, zero pages until touched (a start pays nothing
+  // for the slots it never uses).
+  struct Region {
+    void* base = nullptr;
+    size_t bytes = 0;
+    Region() = default;
+    Region(const Region&) = delete;
+    Region& operator=(const Region&) = delete;
+    ~Region();
+  };
+  Region region_;
   size_t mask_;  // slots per shard - 1
   mutable std::array<Shard, kShards> shards_;
 };

@@ -204,12 +204,14 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::build_from_parts(
   // Decoder table: the bytes each id contributes.
   t->decode_off_.assign(limit + 1, 0);
   t->decode_known_.assign(limit, 0);
+  t->decode_bytes_.reserve(t->bpe_.vocab_bytes());
   for (size_t id = 0; id < limit; ++id) {
     t->decode_off_[id] = static_cast<uint32_t>(t->decode_bytes_.size());
     int32_t idx = t->added_index_by_id_[id];
-    const std::string* tok = idx >= 0 ? &t->added_[static_cast<size_t>(idx)].content
-                                      : t->bpe_.id_to_token(static_cast<int32_t>(id));
-    if (tok == nullptr) continue;
+    const std::optional<std::string_view> tok =
+        idx >= 0 ? std::optional<std::string_view>(t->added_[static_cast<size_t>(idx)].content)
+                 : t->bpe_.id_to_token(static_cast<int32_t>(id));
+    if (!tok) continue;
     t->decode_known_[id] = 1;
     t->decode_bytes_ += ByteLevelDecoder::token_bytes(*tok);
   }
@@ -309,8 +311,8 @@ std::string Tokenizer::id_to_token(int32_t id) const {
   if (id < 0 || static_cast<size_t>(id) >= vocab_size_) return std::string();
   int32_t idx = added_index_by_id_[static_cast<size_t>(id)];
   if (idx >= 0) return added_[static_cast<size_t>(idx)].content;
-  const std::string* tok = bpe_.id_to_token(id);
-  return tok ? *tok : std::string();
+  const std::optional<std::string_view> tok = bpe_.id_to_token(id);
+  return tok ? std::string(*tok) : std::string();
 }
 
 bool Tokenizer::is_special(int32_t id) const {

@@ -102,6 +102,7 @@ void register_bench(CLI::App& app, CommandRegistry& reg) {
   o->src.prefix_cache_mb = 1024;
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks (JSON output with --json)");
   bench->require_subcommand(1);
+  register_bench_load(bench, reg);
   CLI::App* sub = bench->add_subcommand(
       "route", "Routing latency per transcript length, incremental and batched cases");
   add_router_source_options(sub, o->src);

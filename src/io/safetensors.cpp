@@ -173,6 +173,12 @@ Result<Checkpoint> Checkpoint::open_dir(const std::string& dir) {
   return ck;
 }
 
+std::vector<std::string> Checkpoint::file_paths() const {
+  std::vector<std::string> out;
+  for (const auto& f : files_) out.push_back(f->path());
+  return out;
+}
+
 const TensorView* Checkpoint::find(const std::string& name) const {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : it->second.second;

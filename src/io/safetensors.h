@@ -55,6 +55,8 @@ class Checkpoint {
   const TensorView* find(const std::string& name) const;
   std::vector<std::string> names() const;
   const std::string& dir() const { return dir_; }
+  // The safetensors files, in the order they were opened.
+  std::vector<std::string> file_paths() const;
   // The file a tensor came from (for error messages).
   std::string file_of(const std::string& name) const;
 

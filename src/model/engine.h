@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/disk_cache.h"
 #include "core/status.h"
 #include "model/prefix_cache.h"
 #include "model/weights.h"
@@ -19,6 +20,10 @@ namespace trinity {
 struct EngineOptions {
   int threads = 0;                 // <= 0: all cores
   int64_t prefix_cache_mb = 1024;  // KV prefix cache budget (engines that have one)
+  // Packed-weights cache (engines that pack): used when both are set. `weights_identity` names
+  // the weights' contents (base checkpoint and adaptation), see packed_cache.h.
+  const DiskCache* cache = nullptr;
+  std::string weights_identity;
 };
 
 class ForwardEngine {

@@ -5,10 +5,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 
 #include "model/forward.h"
 #include "model/forward_cpu.h"
+#include "model/packed_cache.h"
 #include "model/prefix_cache.h"
 #include "ops/cpu/kernels.h"
 
@@ -177,7 +179,13 @@ Result<std::unique_ptr<ForwardEngine>> make_cpu_engine(std::shared_ptr<const Qwe
     precision = CpuPrecision::kBf16;
   else
     return invalid_argument("make_cpu_engine: unknown cpu profile '" + profile + "'");
-  TRINITY_ASSIGN_OR_RETURN(auto model, CpuModel::create(w, opt.threads, precision));
+  const std::string key = opt.cache && !opt.weights_identity.empty()
+                              ? packed_cache_key(opt.weights_identity, profile)
+                              : std::string();
+  std::string note;
+  TRINITY_ASSIGN_OR_RETURN(auto model,
+                           CpuModel::create(w, opt.threads, precision, opt.cache, key, &note));
+  if (note.rfind("rebuilt", 0) == 0) std::fprintf(stderr, "trinity: note: %s\n", note.c_str());
   const int64_t budget = std::max<int64_t>(0, opt.prefix_cache_mb) * 1024 * 1024;
   return std::unique_ptr<ForwardEngine>(
       new CpuEngine(std::move(w), std::move(model), budget, profile));

@@ -7,6 +7,7 @@
 
 #include "core/mmap.h"
 #include "model/forward.h"
+#include "model/packed_cache.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/parallel.h"
 
@@ -57,8 +58,69 @@ const char* CpuModel::stage_name(int stage) {
   return stage >= 0 && stage < kNumStages ? kNames[stage] : "?";
 }
 
+namespace {
+
+// The matrices of one layer in packing order: q|k|v share their input, so do gate|up.
+std::vector<std::vector<cpu::MatrixRef>> layer_matrices(const Qwen3Layer& L) {
+  return {{matrix(L.q_proj), matrix(L.k_proj), matrix(L.v_proj)},
+          {matrix(L.o_proj)},
+          {matrix(L.gate_proj), matrix(L.up_proj)},
+          {matrix(L.down_proj)}};
+}
+
+PackedSpec spec_of(const std::vector<cpu::MatrixRef>& parts) {
+  PackedSpec s;
+  s.k = parts[0].cols;
+  bool all_bf16 = true;
+  for (const auto& p : parts) {
+    s.n += p.rows;
+    all_bf16 = all_bf16 && p.dtype == DType::kBF16;
+  }
+  s.act = all_bf16 ? DType::kBF16 : DType::kF32;
+  return s;
+}
+
+// Packs every layer's matrices (4 per layer, in layer_matrices order), from the cache when it
+// holds them; a fresh packing is stored there.
+Result<std::vector<std::unique_ptr<cpu::PackedMatmul>>> pack_all(const Qwen3Weights& w, int threads,
+                                                                 const DiskCache* cache,
+                                                                 const std::string& key,
+                                                                 std::string* note) {
+  std::vector<std::vector<cpu::MatrixRef>> all;
+  for (const Qwen3Layer& L : w.layers)
+    for (auto& parts : layer_matrices(L)) all.push_back(std::move(parts));
+  const bool use_cache = cache && cache->enabled() && !key.empty();
+  std::vector<PackedSpec> specs;
+  for (const auto& parts : all) specs.push_back(spec_of(parts));
+  std::string why;
+  if (use_cache) {
+    if (auto hit = load_packed(*cache, key, specs, threads, &why)) {
+      if (note) *note = "hit";
+      return std::move(*hit);
+    }
+  }
+  std::vector<std::unique_ptr<cpu::PackedMatmul>> out;
+  for (const auto& parts : all) {
+    TRINITY_ASSIGN_OR_RETURN(auto pm, cpu::PackedMatmul::create(parts));
+    out.push_back(std::move(pm));
+  }
+  if (note) *note = !use_cache ? "off" : why.empty() ? "miss" : "rebuilt: " + why;
+  if (use_cache) {
+    std::vector<const cpu::PackedMatmul*> mats;
+    for (const auto& pm : out) mats.push_back(pm.get());
+    const Status st = store_packed(*cache, key, mats, threads);
+    if (!st.ok() && note) *note += " (not stored: " + st.message() + ")";
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<CpuModel>> CpuModel::create(std::shared_ptr<const Qwen3Weights> w,
-                                                   int threads, CpuPrecision precision) {
+                                                   int threads, CpuPrecision precision,
+                                                   const DiskCache* cache,
+                                                   const std::string& cache_key,
+                                                   std::string* cache_note) {
   const Qwen3Config& c = w->config;
   if (c.head_dim % 2 != 0 || c.head_dim > cpu::kMaxHeadDim)
     return unsupported("cpu profile: head_dim " + std::to_string(c.head_dim) +
@@ -67,15 +129,14 @@ Result<std::unique_ptr<CpuModel>> CpuModel::create(std::shared_ptr<const Qwen3We
   m->w_ = w;
   m->threads_ = threads > 0 ? threads : cpu::hardware_threads();
   m->precision_ = precision;
+  TRINITY_ASSIGN_OR_RETURN(auto packed, pack_all(*w, m->threads_, cache, cache_key, cache_note));
+  size_t next = 0;
   for (const Qwen3Layer& L : w->layers) {
     Layer out;
-    // q, k, v share their input: one GEMM with N = q_dim + 2 kv_dim; likewise gate and up.
-    TRINITY_ASSIGN_OR_RETURN(
-        out.qkv, cpu::PackedMatmul::create({matrix(L.q_proj), matrix(L.k_proj), matrix(L.v_proj)}));
-    TRINITY_ASSIGN_OR_RETURN(out.o, cpu::PackedMatmul::create({matrix(L.o_proj)}));
-    TRINITY_ASSIGN_OR_RETURN(out.gate_up,
-                             cpu::PackedMatmul::create({matrix(L.gate_proj), matrix(L.up_proj)}));
-    TRINITY_ASSIGN_OR_RETURN(out.down, cpu::PackedMatmul::create({matrix(L.down_proj)}));
+    out.qkv = std::move(packed[next++]);
+    out.o = std::move(packed[next++]);
+    out.gate_up = std::move(packed[next++]);
+    out.down = std::move(packed[next++]);
     out.input_norm = vector_f32(L.input_norm);
     out.post_norm = vector_f32(L.post_norm);
     out.q_norm = vector_f32(L.q_norm);

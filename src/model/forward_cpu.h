@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/disk_cache.h"
 #include "core/status.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
@@ -37,8 +38,13 @@ enum class CpuPrecision {
 
 class CpuModel {
  public:
+  // With a cache and key, the packed weights are mapped from the cache when a valid entry
+  // exists and stored there after packing otherwise (`cache_note` says which, or why not).
   static Result<std::unique_ptr<CpuModel>> create(std::shared_ptr<const Qwen3Weights> w,
-                                                  int threads, CpuPrecision precision);
+                                                  int threads, CpuPrecision precision,
+                                                  const DiskCache* cache = nullptr,
+                                                  const std::string& cache_key = "",
+                                                  std::string* cache_note = nullptr);
 
   // Runs every layer for all segments at once (the weights stream once for the whole batch).
   // In the last layer only the wanted rows get attention output, MLP and the final norm.

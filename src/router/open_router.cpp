@@ -4,12 +4,32 @@
 
 #include "adapt/bundle.h"
 #include "adapt/svf.h"
+#include "core/file_util.h"
 #include "model/profiles.h"
 #include "router/mock_tiny.h"
 #include "router/model_router.h"
 #include "tokenizer/binary_form.h"
 
 namespace trinity {
+
+namespace {
+
+// The base checkpoint's contents: config.json and every safetensors file, by sha256 (memoized
+// by file identity, so an unchanged checkpoint is hashed once).
+Result<std::string> checkpoint_identity(const Qwen3Weights& w, const DiskCache& cache) {
+  std::string id;
+  if (!cache.enabled()) return id;  // nothing will be looked up by it
+  TRINITY_ASSIGN_OR_RETURN(std::string cfg,
+                           sha256_file_memoized(join_path(w.dir, "config.json"), &cache));
+  id += "config " + cfg + "\n";
+  for (const std::string& f : w.checkpoint->file_paths()) {
+    TRINITY_ASSIGN_OR_RETURN(std::string sha, sha256_file_memoized(f, &cache));
+    id += "checkpoint " + sha + "\n";
+  }
+  return id;
+}
+
+}  // namespace
 
 Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unadapted,
                                         StageTimes* times) {
@@ -23,7 +43,9 @@ Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unad
     return invalid_argument("give --artifact DIR (an adapted bundle) or --vector FILE");
   AdaptedModel m;
   StepClock clock(times);
+  const DiskCache cache(src.cache);
   TRINITY_ASSIGN_OR_RETURN(m.weights, load_qwen3_weights(src.base));
+  TRINITY_ASSIGN_OR_RETURN(m.identity, checkpoint_identity(*m.weights, cache));
   clock.mark("weights");
   if (!src.vector.empty()) {
     auto targets = svf_targets(m.weights->config, src.layer);
@@ -34,8 +56,9 @@ Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unad
     clock.mark("adapt");
     m.head = std::move(rv.head);
     m.source = "vector " + src.vector;
+    m.identity += "vector " + rv.sha256 + " layer " + std::to_string(src.layer) + "\n";
   } else if (!src.artifact.empty()) {
-    TRINITY_ASSIGN_OR_RETURN(Bundle bundle, load_bundle(src.artifact));
+    TRINITY_ASSIGN_OR_RETURN(Bundle bundle, load_bundle(src.artifact, &cache));
     clock.mark("bundle_verify");
     for (const std::string& w : bundle.warnings)
       std::fprintf(stderr, "trinity: warning: %s\n", w.c_str());
@@ -43,8 +66,10 @@ Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unad
     clock.mark("bundle_apply");
     m.head = std::move(bundle.head);
     m.source = "artifact " + src.artifact;
+    m.identity += "bundle manifest " + bundle.manifest_sha256 + "\n";
   } else {
     m.source = "base";
+    m.identity += "unadapted\n";
   }
   return m;
 }
@@ -66,6 +91,8 @@ Result<std::shared_ptr<Router>> open_router(const RouterSource& src, StageTimes*
   EngineOptions eo;
   eo.threads = src.threads;
   eo.prefix_cache_mb = src.prefix_cache_mb;
+  eo.cache = &cache;
+  eo.weights_identity = m.identity;
   TRINITY_ASSIGN_OR_RETURN(std::unique_ptr<ForwardEngine> engine,
                            make_engine(profile.name, m.weights, eo));
   clock.mark("engine");

@@ -32,6 +32,9 @@ struct AdaptedModel {
   std::shared_ptr<Qwen3Weights> weights;
   std::vector<float> head;
   std::string source;  // "artifact <dir>" | "vector <file>" | "base"
+  // What the weights are, for the packed-weights cache key: the sha256 of every base checkpoint
+  // file and of config.json, and of the bundle manifest or router vector (+ layer).
+  std::string identity;
 };
 // `times` (optional) receives the load steps: weights, bundle_verify, bundle_apply (or adapt).
 Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unadapted = false,

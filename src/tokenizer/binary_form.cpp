@@ -206,6 +206,7 @@ Result<std::shared_ptr<const Tokenizer>> load_tokenizer_cached(const std::string
                                                                const DiskCache* cache) {
   if (!cache || !cache->enabled()) return Tokenizer::load(path);
   const std::string file = is_directory(path) ? join_path(path, "tokenizer.json") : path;
+  if (!file_exists(file)) return Tokenizer::load(path);  // its error names what is missing
   TRINITY_ASSIGN_OR_RETURN(std::string sha, sha256_file_memoized(file, cache));
   if (auto e = cache->get("tokenizer", sha, kTokenizerBinaryVersion)) {
     auto t = tokenizer_from_binary({e->payload, e->size}, e->file);

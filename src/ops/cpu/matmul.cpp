@@ -35,6 +35,7 @@ constexpr size_t kMaxPrimitives = 64;
 struct PackedMatmul::Impl {
   memory::desc weights_md;
   memory weights;
+  std::shared_ptr<const void> owner;  // keeps external packed weights alive (from_packed)
   std::mutex mu;
   std::map<std::pair<int64_t, int64_t>, dnnl::matmul> prims;  // (m, ldd) -> primitive
 };
@@ -43,6 +44,52 @@ PackedMatmul::~PackedMatmul() = default;
 
 size_t PackedMatmul::packed_bytes() const {
   return impl_ptr_->weights_md.get_size();
+}
+
+std::span<const uint8_t> PackedMatmul::packed_data() const {
+  return {static_cast<const uint8_t*>(impl_ptr_->weights.get_data_handle()),
+          impl_ptr_->weights_md.get_size()};
+}
+
+std::string PackedMatmul::layout_bytes() const {
+  const dnnl_memory_desc_t& d = impl_ptr_->weights_md.data;
+  return std::string(reinterpret_cast<const char*>(&d), sizeof(d));
+}
+
+Result<std::unique_ptr<PackedMatmul>> PackedMatmul::from_packed(int64_t k, int64_t n, DType act,
+                                                                std::string_view layout,
+                                                                std::span<const uint8_t> data,
+                                                                std::shared_ptr<const void> owner) {
+  if (act != DType::kBF16 && act != DType::kF32)
+    return invalid_argument("PackedMatmul::from_packed: activation dtype must be bf16 or f32");
+  auto pm = std::unique_ptr<PackedMatmul>(new PackedMatmul());
+  pm->k_ = k;
+  pm->n_ = n;
+  pm->act_ = act;
+  pm->impl_ptr_ = std::make_unique<Impl>();
+  try {
+    auto& eng = cpu_engine();
+    const dt wdt = act == DType::kBF16 ? dt::bf16 : dt::f32;
+    memory::desc src_md({kLayoutM, k}, wdt, tag::ab);
+    memory::desc any_w({k, n}, wdt, tag::any);
+    memory::desc dst_md({kLayoutM, n}, dt::f32, tag::ab);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, any_w, dst_md), eng);
+    const memory::desc want = pd.weights_desc();
+    if (layout.size() != sizeof(dnnl_memory_desc_t) ||
+        std::memcmp(layout.data(), &want.data, sizeof(dnnl_memory_desc_t)) != 0)
+      return mismatch("packed weights: oneDNN now wants another layout for [" + std::to_string(k) +
+                      ", " + std::to_string(n) + "]");
+    if (data.size() != want.get_size())
+      return mismatch("packed weights: " + std::to_string(data.size()) + " bytes, layout needs " +
+                      std::to_string(want.get_size()));
+    pm->impl_ = pd.impl_info_str();
+    pm->impl_ptr_->weights_md = want;
+    pm->impl_ptr_->weights = memory(want, eng, const_cast<uint8_t*>(data.data()));
+    pm->impl_ptr_->owner = std::move(owner);
+  } catch (const dnnl::error& e) {
+    return internal_error(std::string("oneDNN matmul setup: ") + e.what());
+  }
+  return pm;
 }
 
 Result<std::unique_ptr<PackedMatmul>> PackedMatmul::create(const std::vector<MatrixRef>& parts) {
@@ -163,6 +210,12 @@ std::string probe_bf16_matmul_impl() {
   } catch (const dnnl::error& e) {
     return std::string("unavailable: ") + e.what();
   }
+}
+
+std::string onednn_version() {
+  const dnnl_version_t* v = dnnl_version();
+  return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+         std::to_string(v->patch) + " (" + v->hash + ")";
 }
 
 Result<double> measure_gemm_gflops(DType dtype, int threads, int repeats) {

@@ -8,7 +8,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/dtype.h"
@@ -29,6 +31,18 @@ class PackedMatmul {
   // stay bf16; f32 and f16 parts are packed as f32. Mixed bf16/f32 parts are packed as f32.
   static Result<std::unique_ptr<PackedMatmul>> create(const std::vector<MatrixRef>& parts);
   ~PackedMatmul();
+
+  // The packed weights as bytes, and the oneDNN memory descriptor that lays them out (opaque
+  // bytes, valid for this oneDNN build and ISA only): what a packed-weights cache stores.
+  std::span<const uint8_t> packed_data() const;
+  std::string layout_bytes() const;
+  // Uses weights packed earlier (by create() of the same shape in this oneDNN build) in place:
+  // `data` must hold packed_bytes() bytes and stay alive with `owner`. Fails, so the caller
+  // packs afresh, when the layout oneDNN picks now differs from `layout`.
+  static Result<std::unique_ptr<PackedMatmul>> from_packed(int64_t k, int64_t n, DType act,
+                                                           std::string_view layout,
+                                                           std::span<const uint8_t> data,
+                                                           std::shared_ptr<const void> owner);
 
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }
@@ -72,6 +86,9 @@ namespace trinity::cpu {
 // The implementation oneDNN dispatches a bf16 matmul to on this machine (e.g.
 // "brg:avx512_core_amx_bf16"), from a small probe primitive; "unavailable: ..." if none.
 std::string probe_bf16_matmul_impl();
+
+// oneDNN's version and build hash, e.g. "2.6.3 (7f6f3d4...)".
+std::string onednn_version();
 
 // This machine's practical GEMM throughput in GFLOP/s: the best of `repeats` runs of a
 // [1024, 1024] x [1024, 6144] matmul (the 0.6B model's gate/up shape, large M) through the same

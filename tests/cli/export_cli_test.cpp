@@ -69,8 +69,9 @@ TEST(ExportCli, KilledMidExportThenResumeFinishesIdentically) {
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
-  // The remaining eight tensors (one more [151936, 32]) take far longer than the poll interval,
-  // so the process dies mid-export.
+  // Checkpoints are committed in index order; what remains after 0002 (six layer checkpoints,
+  // the LM head's rename, a manifest rewrite with its fsync after each) takes far longer than
+  // the poll interval, so the process dies mid-export.
   EXPECT_TRUE(WIFSIGNALED(status)) << "export finished before the kill";
   if (WIFSIGNALED(status)) {
     // Killed mid-way: the manifest may exist but never claims completion.

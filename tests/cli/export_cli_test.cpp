@@ -104,6 +104,30 @@ TEST(ExportCli, KilledMidExportThenResumeFinishesIdentically) {
       << log;
 }
 
+TEST(BenchExportCli, ReportsStagesPerTensorAndPeakRss) {
+  const std::string out = tmp("bench");
+  std::string log;
+  ASSERT_EQ(sh(std::string("'") + TRINITY_BINARY + "' bench export --base '" + kGolden +
+                   "/model_bf16' --vector '" + kGolden + "/router_vector.safetensors' --out '" +
+                   out + "' --repeat 2 --json",
+               &log),
+            0)
+      << log;
+  auto j = parse_json(log, "bench export json");
+  ASSERT_TRUE(j.ok()) << log;
+  EXPECT_EQ((*j)["repeat"], 2);
+  EXPECT_EQ((*j)["total_ms_runs"].size(), 2u);
+  EXPECT_GT((*j)["peak_rss_mb"].get<double>(), 0.0);
+  ASSERT_EQ((*j)["tensors"].size(), 9u);
+  for (const Json& t : (*j)["tensors"])
+    for (const char* s : {"gram_ms", "eigh_ms", "reconstruct_ms", "cast_ms", "write_ms", "sync_ms"})
+      EXPECT_GE(t[s].get<double>(), 0.0) << s;
+  EXPECT_GT((*j)["tensors"][0]["gram_ms"].get<double>(), 0.0);
+  EXPECT_TRUE(load_bundle(out).ok());
+  EXPECT_NE(sh(std::string("'") + TRINITY_BINARY + "' bench export --base /nonexistent --vector x"),
+            0);
+}
+
 TEST(ExportCli, DryRunWritesNothingAndBadVectorIsClear) {
   const std::string d = tmp("dry");
   std::string log;

@@ -41,6 +41,7 @@ void register_tokenize(CLI::App& app, CommandRegistry& reg);
 void register_route(CLI::App& app, CommandRegistry& reg);
 void register_profiles(CLI::App& app, CommandRegistry& reg);
 void register_bench(CLI::App& app, CommandRegistry& reg);
+void register_bench_export(CLI::App* bench);  // `bench export` (cmd_bench_export.cpp)
 void register_export(CLI::App& app, CommandRegistry& reg);
 void register_artifact(CLI::App& app, CommandRegistry& reg);
 void register_eval(CLI::App& app, CommandRegistry& reg);

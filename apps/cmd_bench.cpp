@@ -101,6 +101,7 @@ void register_bench(CLI::App& app, CommandRegistry& reg) {
   auto o = std::make_shared<Options>();
   o->src.prefix_cache_mb = 1024;
   CLI::App* bench = app.add_subcommand("bench", "Benchmarks (JSON output with --json)");
+  register_bench_export(bench);
   bench->require_subcommand(1);
   register_bench_load(bench, reg);
   CLI::App* sub = bench->add_subcommand(

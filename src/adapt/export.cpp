@@ -2,18 +2,26 @@
 
 #include <cblas.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 #include "adapt/bundle.h"
 #include "core/file_util.h"
 #include "core/sha256.h"
-#include "core/thread_pool.h"
 #include "core/time_util.h"
+#include "io/safetensors.h"
+#include "ops/cpu/kernels.h"
+#include "ops/cpu/parallel.h"
 
 namespace trinity {
 
@@ -26,15 +34,16 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 
 // f32 [m, n] (HF orientation) -> bytes in the bundle layout ([n, m] when transposed) and dtype.
 std::vector<uint8_t> to_bundle_bytes(const std::vector<float>& w, int64_t m, int64_t n,
-                                     bool transpose, DType dtype, ThreadPool& pool) {
+                                     bool transpose, DType dtype, int threads) {
   const size_t es = dtype_size(dtype);
   std::vector<uint8_t> out(static_cast<size_t>(m * n) * es);
   const int64_t rows = transpose ? n : m, cols = transpose ? m : n;
-  pool.parallel_for(static_cast<size_t>(rows), [&](int, size_t r0, size_t r1) {
-    for (size_t r = r0; r < r1; ++r)
+  cpu::parallel_for(threads, rows, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
       for (int64_t c = 0; c < cols; ++c) {
-        const float v = transpose ? w[static_cast<size_t>(c * n) + r] : w[r * cols + c];
-        uint8_t* p = out.data() + (r * cols + c) * es;
+        const float v =
+            transpose ? w[static_cast<size_t>(c * n + r)] : w[static_cast<size_t>(r * cols + c)];
+        uint8_t* p = out.data() + static_cast<size_t>(r * cols + c) * es;
         if (dtype == DType::kF32) {
           std::memcpy(p, &v, 4);
         } else {
@@ -44,6 +53,21 @@ std::vector<uint8_t> to_bundle_bytes(const std::vector<float>& w, int64_t m, int
       }
   });
   return out;
+}
+
+// n f32 values as `dtype` (f32 copy, bf16 or f16 rounded to nearest even) into out.
+void cast_rows(const float* src, int64_t n, DType dtype, uint8_t* out, int threads) {
+  const size_t es = dtype_size(dtype);
+  cpu::parallel_for(threads, n, [&](int64_t b, int64_t e) {
+    if (dtype == DType::kF16) {
+      for (int64_t i = b; i < e; ++i) {
+        const uint16_t h = f32_to_f16(src[i]);
+        std::memcpy(out + static_cast<size_t>(i) * 2, &h, 2);
+      }
+    } else {
+      cpu::convert_f32(src + b, e - b, out + static_cast<size_t>(b) * es, dtype);
+    }
+  });
 }
 
 std::string backend_label() {
@@ -243,8 +267,95 @@ Status write_router_head(const std::string& out, const RouterVector& rv, Manifes
   return write_manifest(out, m);
 }
 
-// The decompose -> reconstruct -> write loop over the tensors still to do. The manifest is
-// rewritten after every tensor; progress events weigh each tensor by its estimated work.
+// Sources with rows >= this many times their columns (the embedding) are exported by a streamed
+// pass over their rows (svf_reconstruct_rows); the rest are computed whole, in parallel.
+constexpr int64_t kSvfStreamMinRatio = 8;
+
+// The checkpoint writer: one background thread finishes queued checkpoints in queue order
+// (appends any bytes, the file's one fsync, the rename) and reports each through `done`, so
+// disk writes overlap the computation of the next tensors. A sync-only job runs a file's
+// fsync early; its commit (rename only) is a later job. After the first error the rest of the
+// queue is dropped (uncommitted temp files are removed).
+class CheckpointQueue {
+ public:
+  struct Job {
+    size_t index = 0;
+    std::shared_ptr<SafetensorsTensorWriter> file;
+    std::vector<uint8_t> bytes;  // appended first (the layer tensors)
+    bool sync_only = false;
+  };
+  using Done =
+      std::function<Status(size_t index, const std::string& sha, double write_ms, double sync_ms)>;
+  explicit CheckpointQueue(Done done) : done_(std::move(done)), thread_([this] { loop(); }) {}
+  ~CheckpointQueue() { (void)finish(); }
+
+  void push(Job job) {
+    std::lock_guard<std::mutex> lk(mu_);
+    jobs_.push_back(std::move(job));
+    cv_.notify_one();
+  }
+  // Waits for the queue; the first failure and its tensor's index.
+  std::pair<size_t, Status> finish() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      closing_ = true;
+      cv_.notify_one();
+    }
+    if (thread_.joinable()) thread_.join();
+    return {failed_index_, failed_};
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      Job job;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return closing_ || !jobs_.empty(); });
+        if (jobs_.empty()) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      if (!failed_.ok()) continue;
+      Status st = run(job);
+      if (!st.ok()) failed_ = st, failed_index_ = job.index;
+    }
+  }
+  Status run(Job& job) {
+    const auto t0 = Clock::now();
+    if (!job.bytes.empty()) {
+      TRINITY_RETURN_IF_ERROR(job.file->append(job.bytes.data(), job.bytes.size()));
+      std::vector<uint8_t>().swap(job.bytes);
+    }
+    const auto t1 = Clock::now();
+    if (job.sync_only) return job.file->sync();
+    TRINITY_ASSIGN_OR_RETURN(const std::string sha, job.file->commit());
+    return done_(job.index, sha, ms_between(t0, t1), ms_between(t1, Clock::now()));
+  }
+
+  Done done_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;
+  bool closing_ = false;
+  Status failed_ = ok_status();
+  size_t failed_index_ = 0;
+  std::thread thread_;  // last: starts after the members above exist
+};
+
+// One computed tensor, ready to be written.
+struct TensorResult {
+  SvfFactors factors;  // backends and timings (u/vt/v freed)
+  SvfStats stats;
+  std::vector<uint8_t> bytes;  // bundle layout and dtype
+  double cast_ms = 0;
+};
+
+// Exports the pending tensors. A tall source (the embedding, shared by the tied LM head) is
+// decomposed once and reconstructed for all its targets in one streamed pass over its rows,
+// written as it goes; the seven layer matrices then run in parallel, one per thread, while the
+// queue's thread syncs the big files. Checkpoints are committed in index order (each entry is
+// marked complete, and the manifest rewritten, right after its file's rename).
 class ExportWork {
  public:
   ExportWork(const ExportOptions& opt, const ExportInputs& in, Manifest& m, ExportReport& rep);
@@ -255,22 +366,29 @@ class ExportWork {
   bool selected(size_t i) const {
     return opt_.only_index == 0 || opt_.only_index == in_.targets[i].index;
   }
-  void emit(ExportEvent::Kind kind, size_t i, const std::string& phase, double frac) const;
-  Status export_tensor(size_t i);
-  Result<const SvfFactors*> factors_for(size_t i);
-  Result<std::string> write_checkpoint(size_t i, std::vector<float>& adapted);
-  void mark_complete(size_t i, const std::string& sha256, Clock::time_point t_write);
+  bool cancelled() const { return opt_.cancel && opt_.cancel->load(); }
+  bool streamed(size_t i) const;
+  void emit(ExportEvent::Kind kind, size_t i, const std::string& phase, double frac);
+  Status run_streamed(const std::vector<size_t>& group, CheckpointQueue& q,
+                      std::vector<CheckpointQueue::Job>& deferred);
+  Status stream_rows(const std::vector<size_t>& group, const SvfFactors& f,
+                     std::vector<CheckpointQueue::Job>& jobs);
+  Status run_layers(const std::vector<size_t>& todo, CheckpointQueue& q);
+  Result<TensorResult> compute_tensor(size_t i, const SvfFactors* shared, int threads) const;
+  Result<CheckpointQueue::Job> bytes_job(size_t i, std::vector<uint8_t> bytes) const;
+  void record_factors(size_t i, const SvfFactors& f, bool reused);
+  void record_reconstruct(size_t i, const SvfStats& st, double ms, double cast_ms);
+  Status on_written(size_t i, const std::string& sha, double write_ms, double sync_ms);
   Status fail(size_t i, const Status& st);
 
   const ExportOptions& opt_;
   const ExportInputs& in_;
   Manifest& m_;
   ExportReport& rep_;
+  std::mutex mu_;  // guards m_, rep_ and the progress counters (the queue thread writes them)
   std::vector<double> cost_;
   double total_cost_ = 0, done_cost_ = 0;
-  std::map<std::string, int> uses_;          // pending targets per source tensor
-  std::map<std::string, SvfFactors> cache_;  // the tied embedding is decomposed once
-  ThreadPool pool_{0};
+  int threads_ = cpu::hardware_threads();
   Clock::time_point t_work_;
 };
 
@@ -284,12 +402,19 @@ ExportWork::ExportWork(const ExportOptions& opt, const ExportInputs& in, Manifes
     const double mn = static_cast<double>(t.hf_shape[0] * t.hf_shape[1]);
     cost_[i] = todo ? mn * (static_cast<double>(t.k) + 64) : 0;
     total_cost_ += cost_[i];
-    if (todo) ++uses_[t.hf_name];
   }
+  rep_.threads = threads_;
   t_work_ = Clock::now();
 }
 
+bool ExportWork::streamed(size_t i) const {
+  const Weight& w = *in_.sources[i];
+  return w.rows() >= kSvfStreamMinRatio * w.cols();
+}
+
 Result<bool> ExportWork::run() {
+  std::vector<size_t> layers;
+  std::vector<std::vector<size_t>> groups;  // streamed targets by source, in index order
   for (size_t i = 0; i < in_.targets.size(); ++i) {
     ExportTensorReport& tr = rep_.tensors[i];
     if (tr.action == "kept") continue;
@@ -297,14 +422,36 @@ Result<bool> ExportWork::run() {
       tr.action = "skipped";
       continue;
     }
-    if (opt_.cancel && opt_.cancel->load()) return true;
-    TRINITY_RETURN_IF_ERROR(export_tensor(i));
+    if (!streamed(i)) {
+      layers.push_back(i);
+      continue;
+    }
+    auto g = std::find_if(groups.begin(), groups.end(), [&](const std::vector<size_t>& v) {
+      return in_.sources[v[0]] == in_.sources[i];
+    });
+    if (g == groups.end())
+      groups.push_back({i});
+    else
+      g->push_back(i);
   }
-  return false;
+  CheckpointQueue q([this](size_t i, const std::string& sha, double w, double s) {
+    return on_written(i, sha, w, s);
+  });
+  std::vector<CheckpointQueue::Job> deferred;  // commits after the layers (index order)
+  Status st = ok_status();
+  for (const auto& g : groups)
+    if (st.ok() && !cancelled()) st = run_streamed(g, q, deferred);
+  if (st.ok() && !cancelled()) st = run_layers(layers, q);
+  if (st.ok() && !cancelled())
+    for (auto& job : deferred) q.push(std::move(job));
+  deferred.clear();
+  auto [index, qst] = q.finish();
+  if (!qst.ok()) return fail(index, qst);
+  TRINITY_RETURN_IF_ERROR(st);
+  return cancelled();
 }
 
-void ExportWork::emit(ExportEvent::Kind kind, size_t i, const std::string& phase,
-                      double frac) const {
+void ExportWork::emit(ExportEvent::Kind kind, size_t i, const std::string& phase, double frac) {
   if (!opt_.on_event) return;
   ExportEvent ev;
   ev.kind = kind;
@@ -319,75 +466,194 @@ void ExportWork::emit(ExportEvent::Kind kind, size_t i, const std::string& phase
   opt_.on_event(ev);
 }
 
-Status ExportWork::export_tensor(size_t i) {
-  const SvfTarget& t = in_.targets[i];
-  ManifestEntry& e = m_.selected_tensors[i];
-  emit(ExportEvent::Kind::kTensorStart, i, "decompose", 0);
-  auto factors = factors_for(i);
-  if (!factors.ok()) return fail(i, factors.status());
-  emit(ExportEvent::Kind::kPhase, i, "reconstruct", 0.6);
-  SvfStats stats;
-  std::span<const float> z(in_.rv.offsets.data() + t.offset_start, static_cast<size_t>(t.k));
-  auto adapted = svf_reconstruct(*in_.sources[i], **factors, z, &stats);
-  if (!adapted.ok()) return fail(i, adapted.status());
-  if (--uses_[t.hf_name] == 0) cache_.erase(t.hf_name);
-  e.reconstruct_elapsed_ms = stats.elapsed_ms;
-  e.adapted_backend = stats.adapted_backend;
-  emit(ExportEvent::Kind::kPhase, i, "write", 0.9);
-  const auto t_write = Clock::now();
-  auto sha = write_checkpoint(i, *adapted);
-  if (!sha.ok()) return fail(i, sha.status());
-  mark_complete(i, *sha, t_write);
-  TRINITY_RETURN_IF_ERROR(write_manifest(opt_.out, m_));
-  emit(ExportEvent::Kind::kTensorDone, i, "done", 1.0);
-  done_cost_ += cost_[i];
+// One tall source for all its targets: decompose (all threads), then one streamed pass. The
+// first target's commit is queued now, the others' fsync now and their commits in `deferred`.
+Status ExportWork::run_streamed(const std::vector<size_t>& group, CheckpointQueue& q,
+                                std::vector<CheckpointQueue::Job>& deferred) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    emit(ExportEvent::Kind::kTensorStart, group[0], "decompose", 0);
+  }
+  auto f = svf_decompose(*in_.sources[group[0]], opt_.compute, threads_);
+  if (!f.ok()) return fail(group[0], f.status());
+  for (size_t k = 0; k < group.size(); ++k) record_factors(group[k], *f, k > 0);
+  std::vector<CheckpointQueue::Job> jobs;
+  if (f->gram && !f->transposed) {
+    TRINITY_RETURN_IF_ERROR(stream_rows(group, *f, jobs));
+  } else {  // the sgesdd fallback: one target at a time from the shared factors
+    for (size_t i : group) {
+      auto r = compute_tensor(i, &*f, threads_);
+      if (!r.ok()) return fail(i, r.status());
+      record_reconstruct(i, r->stats, r->stats.elapsed_ms, r->cast_ms);
+      auto job = bytes_job(i, std::move(r->bytes));
+      if (!job.ok()) return fail(i, job.status());
+      jobs.push_back(std::move(*job));
+    }
+  }
+  q.push(std::move(jobs[0]));
+  for (size_t k = 1; k < jobs.size(); ++k) {
+    if (jobs[k].bytes.empty()) q.push({jobs[k].index, jobs[k].file, {}, true});
+    deferred.push_back(std::move(jobs[k]));
+  }
   return ok_status();
 }
 
-// Target i's SVD: reused when an earlier target has the same source (the tied embedding), else
-// computed and cached until the source's last pending target.
-Result<const SvfFactors*> ExportWork::factors_for(size_t i) {
+// The streamed pass: rows of every target's W' are cast and appended to its file block by block.
+Status ExportWork::stream_rows(const std::vector<size_t>& group, const SvfFactors& f,
+                               std::vector<CheckpointQueue::Job>& jobs) {
+  const Weight& w = *in_.sources[group[0]];
+  const DType dt = w.dtype;
+  const size_t es = dtype_size(dt);
+  std::vector<std::span<const float>> zs;
+  for (size_t i : group) {
+    const SvfTarget& t = in_.targets[i];
+    auto file = std::make_shared<SafetensorsTensorWriter>();
+    const ManifestEntry& e = m_.selected_tensors[i];
+    Status st = file->open(join_path(opt_.out, e.checkpoint_path), t.path, dt, e.shape);
+    if (!st.ok()) return fail(i, st);
+    jobs.push_back({i, std::move(file), {}, false});
+    zs.emplace_back(in_.rv.offsets.data() + t.offset_start, static_cast<size_t>(t.k));
+  }
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    emit(ExportEvent::Kind::kPhase, group[0], "reconstruct", 0.6);
+  }
+  std::vector<uint8_t> buf;
+  double cast_ms = 0, write_ms = 0;
+  const auto t0 = Clock::now();
+  std::vector<SvfStats> stats;
+  Status st = svf_reconstruct_rows(
+      w, f, zs,
+      [&](int64_t r0, int64_t r1, const std::vector<const float*>& rows) -> Status {
+        const int64_t count = (r1 - r0) * w.cols();
+        buf.resize(static_cast<size_t>(count) * es);
+        for (size_t k = 0; k < rows.size(); ++k) {
+          const auto tc = Clock::now();
+          cast_rows(rows[k], count, dt, buf.data(), threads_);
+          const auto tw = Clock::now();
+          cast_ms += ms_between(tc, tw);
+          Status a = jobs[k].file->append(buf.data(), buf.size());
+          write_ms += ms_between(tw, Clock::now());
+          if (!a.ok()) return a.with_context(in_.targets[group[k]].path);
+        }
+        return ok_status();
+      },
+      &stats, threads_);
+  if (!st.ok()) return fail(group[0], st);
+  const double share = 1.0 / static_cast<double>(group.size());
+  const double rec_ms = ms_between(t0, Clock::now()) - cast_ms - write_ms;
+  for (size_t k = 0; k < group.size(); ++k) {
+    record_reconstruct(group[k], stats[k], rec_ms * share, cast_ms * share);
+    std::lock_guard<std::mutex> lk(mu_);
+    rep_.tensors[group[k]].write_ms = write_ms * share;  // the queue adds the rest
+  }
+  return ok_status();
+}
+
+// The layer matrices, one per thread (single-threaded Gram, dsyevd and GEMM each), queued for
+// writing in index order as they finish.
+Status ExportWork::run_layers(const std::vector<size_t>& todo, CheckpointQueue& q) {
+  if (todo.empty()) return ok_status();
+  const int workers = std::min<int>(threads_, static_cast<int>(todo.size()));
+  const int blas_threads = openblas_get_num_threads();
+  openblas_set_num_threads(1);
+  std::vector<std::optional<Result<TensorResult>>> results(todo.size());
+  std::atomic<size_t> next{0};
+  size_t queued = 0;
+  std::mutex res_mu;
+  auto work = [&] {
+    for (size_t j = next++; j < todo.size(); j = next++) {
+      if (cancelled()) return;
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        emit(ExportEvent::Kind::kTensorStart, todo[j], "decompose", 0);
+      }
+      Result<TensorResult> r = compute_tensor(todo[j], nullptr, 1);
+      std::lock_guard<std::mutex> lk(res_mu);
+      results[j] = std::move(r);
+      for (; queued < todo.size() && results[queued] && results[queued]->ok(); ++queued) {
+        TensorResult& tr = **results[queued];
+        const size_t i = todo[queued];
+        record_factors(i, tr.factors, false);
+        record_reconstruct(i, tr.stats, tr.stats.elapsed_ms, tr.cast_ms);
+        auto job = bytes_job(i, std::move(tr.bytes));
+        if (!job.ok()) {
+          results[queued] = Result<TensorResult>(job.status());
+          break;
+        }
+        q.push(std::move(*job));
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  openblas_set_num_threads(blas_threads);
+  for (size_t j = 0; j < todo.size(); ++j)
+    if (results[j] && !results[j]->ok()) return fail(todo[j], results[j]->status());
+  return ok_status();
+}
+
+// Target i's factors (or the shared ones), W' and its bytes in the bundle layout.
+Result<TensorResult> ExportWork::compute_tensor(size_t i, const SvfFactors* shared,
+                                                int threads) const {
   const SvfTarget& t = in_.targets[i];
+  const Weight& w = *in_.sources[i];
+  TensorResult r;
+  if (!shared) {
+    TRINITY_ASSIGN_OR_RETURN(r.factors, svf_decompose(w, opt_.compute, threads));
+  }
+  const SvfFactors& f = shared ? *shared : r.factors;
+  std::span<const float> z(in_.rv.offsets.data() + t.offset_start, static_cast<size_t>(t.k));
+  TRINITY_ASSIGN_OR_RETURN(std::vector<float> adapted, svf_reconstruct(w, f, z, &r.stats, threads));
+  const auto tc = Clock::now();
+  r.bytes = to_bundle_bytes(adapted, t.hf_shape[0], t.hf_shape[1], t.transposed_in_bundle, w.dtype,
+                            threads);
+  r.cast_ms = ms_between(tc, Clock::now());
+  r.factors.u.clear(), r.factors.vt.clear(), r.factors.v.clear();
+  return r;
+}
+
+// Opens checkpoint i (its header is written now); the queue appends `bytes` and commits.
+Result<CheckpointQueue::Job> ExportWork::bytes_job(size_t i, std::vector<uint8_t> bytes) const {
+  const ManifestEntry& e = m_.selected_tensors[i];
+  auto file = std::make_shared<SafetensorsTensorWriter>();
+  TRINITY_RETURN_IF_ERROR(file->open(join_path(opt_.out, e.checkpoint_path), in_.targets[i].path,
+                                     in_.sources[i]->dtype, e.shape));
+  return CheckpointQueue::Job{i, std::move(file), std::move(bytes), false};
+}
+
+void ExportWork::record_factors(size_t i, const SvfFactors& f, bool reused) {
+  std::lock_guard<std::mutex> lk(mu_);
   ManifestEntry& e = m_.selected_tensors[i];
-  auto it = cache_.find(t.hf_name);
-  if (it != cache_.end()) {
-    const SvfFactors& f = it->second;
+  ExportTensorReport& tr = rep_.tensors[i];
+  if (reused) {
     e.decompose_elapsed_ms = 0;
     e.u_backend = "reused: " + f.u_backend + " (same source as an earlier tensor)";
     e.s_backend = "reused: " + f.s_backend;
     e.v_backend = "reused: " + f.v_backend;
-    return &f;
+    return;
   }
-  TRINITY_ASSIGN_OR_RETURN(SvfFactors f, svf_decompose(*in_.sources[i], opt_.compute));
   e.decompose_elapsed_ms = f.elapsed_ms;
   e.u_backend = f.u_backend, e.s_backend = f.s_backend, e.v_backend = f.v_backend;
-  return &cache_.emplace(t.hf_name, std::move(f)).first->second;
+  tr.gram_ms = f.gram_ms, tr.eigh_ms = f.eigh_ms, tr.direct_ms = f.direct_ms;
 }
 
-// Writes the adapted tensor in the bundle's layout and the source's dtype (freeing `adapted` as
-// early as possible); returns the checkpoint's sha256.
-Result<std::string> ExportWork::write_checkpoint(size_t i, std::vector<float>& adapted) {
-  const SvfTarget& t = in_.targets[i];
-  const ManifestEntry& e = m_.selected_tensors[i];
-  const DType dt = in_.sources[i]->dtype;
-  const std::string file = join_path(opt_.out, e.checkpoint_path);
-  if (dt == DType::kF32 && !t.transposed_in_bundle) {
-    TRINITY_RETURN_IF_ERROR(
-        write_safetensors(file, {{t.path, dt, e.shape, adapted.data(), adapted.size() * 4}}));
-  } else {
-    std::vector<uint8_t> bytes =
-        to_bundle_bytes(adapted, t.hf_shape[0], t.hf_shape[1], t.transposed_in_bundle, dt, pool_);
-    std::vector<float>().swap(adapted);
-    TRINITY_RETURN_IF_ERROR(
-        write_safetensors(file, {{t.path, dt, e.shape, bytes.data(), bytes.size()}}));
-  }
-  std::vector<float>().swap(adapted);
-  return sha256_file_hex(file);
-}
-
-void ExportWork::mark_complete(size_t i, const std::string& sha256, Clock::time_point t_write) {
+void ExportWork::record_reconstruct(size_t i, const SvfStats& st, double ms, double cast_ms) {
+  std::lock_guard<std::mutex> lk(mu_);
   ManifestEntry& e = m_.selected_tensors[i];
-  e.checkpoint_sha256 = sha256;
+  e.reconstruct_elapsed_ms = ms;
+  e.adapted_backend = st.adapted_backend;
+  rep_.tensors[i].cast_ms = cast_ms;
+  emit(ExportEvent::Kind::kPhase, i, "write", 0.9);
+}
+
+// The queue's thread, after checkpoint i's rename: marks it complete and rewrites the manifest.
+Status ExportWork::on_written(size_t i, const std::string& sha, double write_ms, double sync_ms) {
+  std::lock_guard<std::mutex> lk(mu_);
+  ManifestEntry& e = m_.selected_tensors[i];
+  e.checkpoint_sha256 = sha;
   e.reconstructed_type_before_cast = nx_type_name(DType::kF32);  // reconstruction is f32
   e.checkpoint_type = nx_type_name(in_.sources[i]->dtype);
   e.status = "complete";
@@ -396,11 +662,17 @@ void ExportWork::mark_complete(size_t i, const std::string& sha256, Clock::time_
   tr.action = "computed";
   tr.decompose_ms = e.decompose_elapsed_ms.value_or(0);
   tr.reconstruct_ms = e.reconstruct_elapsed_ms.value_or(0);
-  tr.write_ms = ms_between(t_write, Clock::now());
+  tr.write_ms += write_ms;
+  tr.sync_ms = sync_ms;
+  TRINITY_RETURN_IF_ERROR(write_manifest(opt_.out, m_));
+  emit(ExportEvent::Kind::kTensorDone, i, "done", 1.0);
+  done_cost_ += cost_[i];
+  return ok_status();
 }
 
 // Records the failure in the manifest (best effort) and names the tensor in the error.
 Status ExportWork::fail(size_t i, const Status& st) {
+  std::lock_guard<std::mutex> lk(mu_);
   ManifestEntry& e = m_.selected_tensors[i];
   e.status = "failed";
   e.error = st.message();
@@ -463,6 +735,7 @@ Json export_report_to_json(const ExportReport& r) {
   j["layer"] = r.layer;
   j["vector_length"] = r.vector_length;
   j["load_ms"] = r.load_ms;
+  j["threads"] = r.threads;
   j["total_ms"] = r.total_ms;
   j["manifest_sha256"] = r.manifest_sha256;
   Json list = Json::array();
@@ -475,7 +748,12 @@ Json export_report_to_json(const ExportReport& r) {
                     {"checkpoint", t.checkpoint},
                     {"decompose_ms", t.decompose_ms},
                     {"reconstruct_ms", t.reconstruct_ms},
-                    {"write_ms", t.write_ms}});
+                    {"write_ms", t.write_ms},
+                    {"gram_ms", t.gram_ms},
+                    {"eigh_ms", t.eigh_ms},
+                    {"direct_ms", t.direct_ms},
+                    {"cast_ms", t.cast_ms},
+                    {"sync_ms", t.sync_ms}});
   j["tensors"] = list;
   return j;
 }

@@ -38,6 +38,10 @@ struct ExportTensorReport {
   std::string path, type, action;  // action: computed | kept | skipped | planned
   std::vector<int64_t> shape;      // bundle layout
   double decompose_ms = 0, reconstruct_ms = 0, write_ms = 0;
+  // Stages (computed tensors): decompose = gram + eigh (+ direct, the sgesdd fallback);
+  // reconstruct excludes cast; write = cast-free appends to the page cache with the sha256;
+  // sync = the one fsync + rename.
+  double gram_ms = 0, eigh_ms = 0, direct_ms = 0, cast_ms = 0, sync_ms = 0;
   std::string checkpoint;
 };
 
@@ -46,6 +50,7 @@ struct ExportReport {
   bool dry_run = false;
   int64_t layer = 0, vector_length = 0;
   double total_ms = 0, load_ms = 0;
+  int threads = 0;
   std::string manifest_sha256;
   std::vector<ExportTensorReport> tensors;
 };

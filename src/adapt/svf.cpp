@@ -8,6 +8,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/cpu/gram.h"
+#include "ops/cpu/kernels.h"
+#include "ops/cpu/matmul.h"
+#include "ops/cpu/parallel.h"
+
 namespace trinity {
 
 namespace {
@@ -17,7 +22,11 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-constexpr int64_t kRowBlock = 8192;
+constexpr int64_t kRowBlock = 2048;  // rows of X per reconstruction GEMM
+
+int resolve_threads(int threads) {
+  return threads > 0 ? threads : cpu::hardware_threads();
+}
 
 // Rows [r0, r1) of `w` widened to f32 (exact for bf16/f16).
 void widen_rows_f32(const Weight& w, int64_t r0, int64_t r1, float* out) {
@@ -37,12 +46,6 @@ void widen_rows_f32(const Weight& w, int64_t r0, int64_t r1, float* out) {
   }
 }
 
-void widen_rows_f64(const Weight& w, int64_t r0, int64_t r1, float* tmp, double* out) {
-  widen_rows_f32(w, r0, r1, tmp);
-  const size_t count = static_cast<size_t>((r1 - r0) * w.cols());
-  for (size_t i = 0; i < count; ++i) out[i] = tmp[i];
-}
-
 Status check_weight(const Weight& w) {
   if (w.empty() || w.shape.size() != 2 || w.rows() <= 0 || w.cols() <= 0)
     return invalid_argument("SVF source must be a non-empty 2-D matrix, got shape " +
@@ -53,39 +56,44 @@ Status check_weight(const Weight& w) {
   return ok_status();
 }
 
-Result<SvfFactors> decompose_gram(const Weight& w) {
-  SvfFactors f;
+// X = W (m >= n) or X = W^T (m < n): [p, k] with k = min(m, n).
+cpu::StridedMatrix gram_view(const Weight& w) {
   const int64_t m = w.rows(), n = w.cols();
-  f.m = m, f.n = n, f.k = n, f.gram = true;
-  std::vector<double> g(static_cast<size_t>(n * n), 0.0);
-  const int64_t rb = std::min<int64_t>(kRowBlock, m);
-  std::vector<float> tmp(static_cast<size_t>(rb * n));
-  std::vector<double> blk(static_cast<size_t>(rb * n));
-  for (int64_t r0 = 0; r0 < m; r0 += rb) {
-    const int64_t r1 = std::min(m, r0 + rb);
-    widen_rows_f64(w, r0, r1, tmp.data(), blk.data());
-    // Row-major [rows, n] block == column-major X = block^T [n, rows]; G += X X^T.
-    cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, static_cast<int>(n),
-                static_cast<int>(r1 - r0), 1.0, blk.data(), static_cast<int>(n), 1.0, g.data(),
-                static_cast<int>(n));
-  }
-  std::vector<double> evals(static_cast<size_t>(n));
-  const lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'U', static_cast<lapack_int>(n),
-                                         g.data(), static_cast<lapack_int>(n), evals.data());
+  if (m >= n) return {w.dtype, w.data, m, n, n, 1};
+  return {w.dtype, w.data, n, m, 1, n};
+}
+
+Result<SvfFactors> decompose_gram(const Weight& w, int threads) {
+  SvfFactors f;
+  const int64_t m = w.rows(), n = w.cols(), k = std::min(m, n);
+  f.m = m, f.n = n, f.k = k, f.gram = true, f.transposed = m < n;
+  auto t0 = Clock::now();
+  std::vector<double> g(static_cast<size_t>(k * k), 0.0);
+  cpu::gram_f64_upper(gram_view(w), g.data(), k, threads);
+  f.gram_ms = ms_since(t0);
+  t0 = Clock::now();
+  std::vector<double> evals(static_cast<size_t>(k));
+  // The row-major upper triangle is LAPACK's column-major lower one.
+  const lapack_int info = LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'V', 'L', static_cast<lapack_int>(k),
+                                         g.data(), static_cast<lapack_int>(k), evals.data());
+  f.eigh_ms = ms_since(t0);
   if (info != 0)
     return internal_error("dsyevd failed (info " + std::to_string(info) + ") on " +
                           shape_to_string(w.shape));
   // Ascending eigenvalues -> descending singular values.
-  f.s.resize(static_cast<size_t>(n));
-  f.v.resize(static_cast<size_t>(n * n));
-  for (int64_t j = 0; j < n; ++j) {
-    const int64_t src = n - 1 - j;
+  f.s.resize(static_cast<size_t>(k));
+  f.v.resize(static_cast<size_t>(k * k));
+  for (int64_t j = 0; j < k; ++j) {
+    const int64_t src = k - 1 - j;
     f.s[static_cast<size_t>(j)] = std::sqrt(std::max(0.0, evals[static_cast<size_t>(src)]));
-    std::memcpy(&f.v[static_cast<size_t>(j * n)], &g[static_cast<size_t>(src * n)],
-                static_cast<size_t>(n) * sizeof(double));
+    std::memcpy(&f.v[static_cast<size_t>(j * k)], &g[static_cast<size_t>(src * k)],
+                static_cast<size_t>(k) * sizeof(double));
   }
-  f.u_backend = "none (W' = W + W V diag(f-1) V^T; U never formed)";
-  f.s_backend = "openblas:dsyrk(f64 gram)+lapacke-openblas:dsyevd";
+  f.rcond = f.s[0] > 0 ? f.s[static_cast<size_t>(k - 1)] / f.s[0] : 0.0;
+  f.u_backend = f.transposed ? "none (W' = W + U diag(f-1) U^T W; V never formed)"
+                             : "none (W' = W + W V diag(f-1) V^T; U never formed)";
+  f.s_backend =
+      std::string("trinity:gram_f64(") + cpu::gram_f64_impl() + ")+lapacke-openblas:dsyevd";
   f.v_backend = f.s_backend;
   return f;
 }
@@ -113,37 +121,11 @@ Result<SvfFactors> decompose_direct(const Weight& w) {
   return f;
 }
 
-}  // namespace
-
-Result<SvdComputeType> parse_svd_compute_type(const std::string& s) {
-  if (s == "f32") return SvdComputeType::kF32;
-  if (s == "source") return SvdComputeType::kSource;
-  return invalid_argument("--svd-compute-type must be f32 or source, got '" + s + "'");
-}
-
-const char* svd_compute_type_name(SvdComputeType t) {
-  return t == SvdComputeType::kF32 ? "f32" : "source";
-}
-
-Result<SvfFactors> svf_decompose(const Weight& w, SvdComputeType type) {
-  TRINITY_RETURN_IF_ERROR(check_weight(w));
-  const auto t0 = Clock::now();
-  const int64_t m = w.rows(), n = w.cols();
-  // Stored weights are F32/BF16/F16, so both compute types decompose f32 values (the source
-  // dtype widened exactly); the Gram step of the tall path always accumulates in f64.
-  Result<SvfFactors> f = (m >= kSvfGramRatio * n) ? decompose_gram(w) : decompose_direct(w);
-  if (!f.ok()) return f.status();
-  f->compute_type = svd_compute_type_name(type);
-  f->elapsed_ms = ms_since(t0);
-  return f;
-}
-
-Result<std::vector<float>> svf_reconstruct(const Weight& w, const SvfFactors& f,
-                                           std::span<const float> z, SvfStats* stats) {
-  TRINITY_RETURN_IF_ERROR(check_weight(w));
-  const auto t0 = Clock::now();
-  const int64_t m = w.rows(), n = w.cols(), k = f.k;
-  if (f.m != m || f.n != n)
+// f - 1 per singular direction, f = (1 + z) * sum(S) / sum(S'); fills the normalization stats.
+Result<std::vector<double>> offsets_minus_one(const Weight& w, const SvfFactors& f,
+                                              std::span<const float> z, SvfStats* stats) {
+  const int64_t k = f.k;
+  if (f.m != w.rows() || f.n != w.cols())
     return invalid_argument("SVF factors are for [" + std::to_string(f.m) + ", " +
                             std::to_string(f.n) + "], weight is " + shape_to_string(w.shape));
   if (static_cast<int64_t>(z.size()) != k)
@@ -158,65 +140,251 @@ Result<std::vector<float>> svf_reconstruct(const Weight& w, const SvfFactors& f,
     return invalid_argument("SVF: sum(S') is " + std::to_string(sum_sp) + " for " +
                             shape_to_string(w.shape) + "; cannot normalize");
   const double scale = sum_s / sum_sp;
-  std::vector<double> g(static_cast<size_t>(k));  // f - 1 per singular direction
+  std::vector<double> g(static_cast<size_t>(k));
   for (int64_t j = 0; j < k; ++j)
     g[static_cast<size_t>(j)] =
         (1.0 + static_cast<double>(z[static_cast<size_t>(j)])) * scale - 1.0;
+  if (stats) stats->sum_s = sum_s, stats->sum_s_prime = sum_sp, stats->scale = scale;
+  return g;
+}
 
-  std::vector<float> out(static_cast<size_t>(m * n));
-  std::string backend;
-  if (f.gram) {
-    // D = V diag(g) V^T in f64, then W' = W + W D in f32 row blocks.
-    std::vector<double> vs(f.v);
-    for (int64_t j = 0; j < k; ++j)
-      for (int64_t i = 0; i < n; ++i)
-        vs[static_cast<size_t>(i + j * n)] *= g[static_cast<size_t>(j)];
-    std::vector<double> d(static_cast<size_t>(n * n));
-    cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, static_cast<int>(n), static_cast<int>(n),
-                static_cast<int>(k), 1.0, vs.data(), static_cast<int>(n), f.v.data(),
-                static_cast<int>(n), 0.0, d.data(), static_cast<int>(n));
-    std::vector<float> df(d.begin(), d.end());  // symmetric: orientation does not matter
-    const int64_t rb = std::min<int64_t>(kRowBlock, m);
-    std::vector<float> blk(w.dtype == DType::kF32 ? 0 : static_cast<size_t>(rb * n));
-    for (int64_t r0 = 0; r0 < m; r0 += rb) {
-      const int64_t r1 = std::min(m, r0 + rb);
-      float* c = out.data() + r0 * n;
-      const float* a;
-      if (w.dtype == DType::kF32) {
-        a = reinterpret_cast<const float*>(w.data) + r0 * n;
-        std::memcpy(c, a, static_cast<size_t>((r1 - r0) * n) * 4);
-      } else {
-        widen_rows_f32(w, r0, r1, blk.data());
-        std::memcpy(c, blk.data(), static_cast<size_t>((r1 - r0) * n) * 4);
-        a = blk.data();
-      }
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(r1 - r0),
-                  static_cast<int>(n), static_cast<int>(n), 1.0f, a, static_cast<int>(n), df.data(),
-                  static_cast<int>(n), 1.0f, c, static_cast<int>(n));
+// D = V diag(g) V^T (k x k, full, row-major f64) as two f64 Grams, one per sign of g:
+// A = diag(sqrt(g+)) V^T gives A^T A = V diag(g+) V^T.
+std::vector<double> correction_matrix(const SvfFactors& f, const std::vector<double>& g,
+                                      int threads) {
+  const int64_t k = f.k;
+  std::vector<double> a(static_cast<size_t>(k * k)), d(a.size(), 0.0), neg(a.size(), 0.0);
+  for (int sign : {1, -1}) {
+    for (int64_t j = 0; j < k; ++j) {
+      const double c = std::sqrt(std::max(0.0, sign * g[static_cast<size_t>(j)]));
+      for (int64_t i = 0; i < k; ++i)
+        a[static_cast<size_t>(j * k + i)] = c * f.v[static_cast<size_t>(j * k + i)];
     }
-    backend = "openblas:sgemm(W + W*D, D = V diag(f-1) V^T in f64)";
-  } else {
-    // W' = W + (U diag(S (f - 1))) Vt.
-    std::vector<float> us(f.u);
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < k; ++j)
-        us[static_cast<size_t>(i * k + j)] =
-            static_cast<float>(us[static_cast<size_t>(i * k + j)] * f.s[static_cast<size_t>(j)] *
-                               g[static_cast<size_t>(j)]);
-    widen_rows_f32(w, 0, m, out.data());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
-                static_cast<int>(k), 1.0f, us.data(), static_cast<int>(k), f.vt.data(),
-                static_cast<int>(n), 1.0f, out.data(), static_cast<int>(n));
-    backend = "openblas:sgemm(W + U diag(S(f-1)) Vt)";
+    cpu::gram_f64_upper({DType::kF64, a.data(), k, k, k, 1}, sign > 0 ? d.data() : neg.data(), k,
+                        threads);
   }
-  if (stats) {
-    stats->sum_s = sum_s;
-    stats->sum_s_prime = sum_sp;
-    stats->scale = scale;
-    stats->adapted_backend = backend;
-    stats->elapsed_ms = ms_since(t0);
+  for (int64_t i = 0; i < k; ++i)
+    for (int64_t j = i; j < k; ++j) {
+      const double v = d[static_cast<size_t>(i * k + j)] - neg[static_cast<size_t>(i * k + j)];
+      d[static_cast<size_t>(i * k + j)] = d[static_cast<size_t>(j * k + i)] = v;
+    }
+  return d;
+}
+
+// The GEMM y = X [D_0 | D_1 | ...] through oneDNN: for bf16 X each D_t is split into bf16 hi and
+// lo parts (2 columns blocks per output), else D_t is f32 (one block per output).
+struct CorrectionGemm {
+  std::unique_ptr<cpu::PackedMatmul> pm;
+  bool split = false;
+  std::string backend;
+};
+
+Result<CorrectionGemm> correction_gemm(DType xdtype, const std::vector<std::vector<double>>& ds,
+                                       int64_t k) {
+  CorrectionGemm cg;
+  cg.split = xdtype == DType::kBF16;
+  std::vector<std::vector<uint16_t>> halves;
+  std::vector<std::vector<float>> full;
+  std::vector<cpu::MatrixRef> parts;
+  for (const auto& d : ds) {
+    std::vector<float> d32(d.begin(), d.end());  // symmetric: rows are columns
+    if (!cg.split) {
+      full.push_back(std::move(d32));
+      parts.push_back({DType::kF32, full.back().data(), k, k});
+      continue;
+    }
+    std::vector<uint16_t> hi(d32.size()), lo(d32.size());
+    cpu::split_bf16(d32.data(), static_cast<int64_t>(d32.size()), hi.data(), lo.data());
+    halves.push_back(std::move(hi));
+    halves.push_back(std::move(lo));
   }
+  for (const auto& h : halves) parts.push_back({DType::kBF16, h.data(), k, k});
+  // Order for the split case: [hi_0, lo_0, hi_1, lo_1, ...] (halves were pushed pairwise).
+  TRINITY_ASSIGN_OR_RETURN(cg.pm, cpu::PackedMatmul::create(parts));
+  cg.backend = std::string("onednn:") + cg.pm->impl_name() +
+               (cg.split ? "(W + W*(D_hi + D_lo), bf16 split of D = V diag(f-1) V^T in f64)"
+                         : "(W + W*D, D = V diag(f-1) V^T in f64, f32 GEMM)");
+  return cg;
+}
+
+// Rows [r0, r1) of a contiguous [rows, k] matrix of dtype dt, as f32 into out.
+void widen_block(DType dt, const uint8_t* x, int64_t k, int64_t r0, int64_t r1, float* out) {
+  Weight view;
+  view.dtype = dt;
+  view.data = x;
+  view.shape = {r1, k};
+  widen_rows_f32(view, r0, r1, out);
+}
+
+// X' = X + X D_t for every t over a contiguous X [rows, k] (dtype dt), in blocks of rows.
+Status gram_reconstruct_blocks(DType dt, const uint8_t* x, int64_t rows, int64_t k,
+                               CorrectionGemm& cg, size_t outputs, const SvfRowSink& sink,
+                               int threads) {
+  const int64_t rb = std::min(kRowBlock, rows), nn = cg.pm->n(), es = dtype_size(dt);
+  std::vector<float> y(static_cast<size_t>(rb * nn)), xf(static_cast<size_t>(rb * k));
+  std::vector<std::vector<float>> outs(outputs, std::vector<float>(static_cast<size_t>(rb * k)));
+  std::vector<const float*> ptrs;
+  for (const auto& o : outs) ptrs.push_back(o.data());
+  for (int64_t r0 = 0; r0 < rows; r0 += rb) {
+    const int64_t r1 = std::min(rows, r0 + rb), nr = r1 - r0;
+    cpu::parallel_for(threads, nr, [&](int64_t b, int64_t e) {
+      widen_block(dt, x, k, r0 + b, r0 + e, xf.data() + b * k);
+    });
+    const void* src = dt == DType::kF16 ? static_cast<const void*>(xf.data()) : x + r0 * k * es;
+    TRINITY_RETURN_IF_ERROR(cg.pm->run(src, nr, y.data(), nn, threads));
+    cpu::parallel_for(threads, nr, [&](int64_t b, int64_t e) {
+      for (size_t t = 0; t < outputs; ++t)
+        for (int64_t r = b; r < e; ++r) {
+          const float* xr = xf.data() + r * k;
+          float* o = outs[t].data() + r * k;
+          if (cg.split) {
+            const float* hi = y.data() + r * nn + static_cast<int64_t>(2 * t) * k;
+            const float* lo = hi + k;
+            for (int64_t j = 0; j < k; ++j) o[j] = xr[j] + (hi[j] + lo[j]);
+          } else {
+            const float* c = y.data() + r * nn + static_cast<int64_t>(t) * k;
+            for (int64_t j = 0; j < k; ++j) o[j] = xr[j] + c[j];
+          }
+        }
+    });
+    TRINITY_RETURN_IF_ERROR(sink(r0, r1, ptrs));
+  }
+  return ok_status();
+}
+
+// W' = W + (U diag(S (f - 1))) Vt: the direct (sgesdd) path's reconstruction.
+std::vector<float> reconstruct_direct(const Weight& w, const SvfFactors& f,
+                                      const std::vector<double>& g) {
+  const int64_t m = w.rows(), n = w.cols(), k = f.k;
+  std::vector<float> us(f.u), out(static_cast<size_t>(m * n));
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < k; ++j)
+      us[static_cast<size_t>(i * k + j)] =
+          static_cast<float>(us[static_cast<size_t>(i * k + j)] * f.s[static_cast<size_t>(j)] *
+                             g[static_cast<size_t>(j)]);
+  widen_rows_f32(w, 0, m, out.data());
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+              static_cast<int>(k), 1.0f, us.data(), static_cast<int>(k), f.vt.data(),
+              static_cast<int>(n), 1.0f, out.data(), static_cast<int>(n));
   return out;
+}
+
+// The gram path for several offset vectors over X (W or its transposed copy), rows to `sink`.
+Status reconstruct_gram(const Weight& w, const SvfFactors& f,
+                        const std::vector<std::span<const float>>& zs, const uint8_t* x,
+                        int64_t rows, const SvfRowSink& sink, std::vector<SvfStats>* stats,
+                        int threads) {
+  const auto t0 = Clock::now();
+  std::vector<std::vector<double>> ds;
+  std::vector<SvfStats> st(zs.size());
+  for (size_t t = 0; t < zs.size(); ++t) {
+    TRINITY_ASSIGN_OR_RETURN(std::vector<double> g, offsets_minus_one(w, f, zs[t], &st[t]));
+    ds.push_back(correction_matrix(f, g, threads));
+  }
+  TRINITY_ASSIGN_OR_RETURN(CorrectionGemm cg, correction_gemm(w.dtype, ds, f.k));
+  ds.clear();
+  TRINITY_RETURN_IF_ERROR(
+      gram_reconstruct_blocks(w.dtype, x, rows, f.k, cg, zs.size(), sink, threads));
+  for (SvfStats& s : st) s.adapted_backend = cg.backend, s.elapsed_ms = ms_since(t0);
+  if (stats) *stats = std::move(st);
+  return ok_status();
+}
+
+// W^T [n, m] in w's dtype (the X of a wide matrix).
+std::vector<uint8_t> transposed_copy(const Weight& w) {
+  const int64_t m = w.rows(), n = w.cols();
+  const size_t es = dtype_size(w.dtype);
+  std::vector<uint8_t> t(static_cast<size_t>(m * n) * es);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      std::memcpy(t.data() + static_cast<size_t>(j * m + i) * es,
+                  w.data + static_cast<size_t>(i * n + j) * es, es);
+  return t;
+}
+
+}  // namespace
+
+Result<SvdComputeType> parse_svd_compute_type(const std::string& s) {
+  if (s == "f32") return SvdComputeType::kF32;
+  if (s == "source") return SvdComputeType::kSource;
+  return invalid_argument("--svd-compute-type must be f32 or source, got '" + s + "'");
+}
+
+const char* svd_compute_type_name(SvdComputeType t) {
+  return t == SvdComputeType::kF32 ? "f32" : "source";
+}
+
+Result<SvfFactors> svf_decompose(const Weight& w, SvdComputeType type, int threads,
+                                 double min_rcond) {
+  TRINITY_RETURN_IF_ERROR(check_weight(w));
+  const auto t0 = Clock::now();
+  // Stored weights are F32/BF16/F16, so both compute types decompose the source values widened
+  // exactly; the Gram accumulates in f64.
+  TRINITY_ASSIGN_OR_RETURN(SvfFactors f, decompose_gram(w, resolve_threads(threads)));
+  if (f.rcond < min_rcond) {
+    const auto t1 = Clock::now();
+    TRINITY_ASSIGN_OR_RETURN(SvfFactors d, decompose_direct(w));
+    d.gram_ms = f.gram_ms, d.eigh_ms = f.eigh_ms, d.direct_ms = ms_since(t1);
+    d.rcond = d.s[0] > 0 ? d.s.back() / d.s[0] : 0.0;
+    char why[128];
+    std::snprintf(why, sizeof(why), " (fallback: gram sigma_min/sigma_max %.2e < %.0e)", f.rcond,
+                  min_rcond);
+    d.u_backend += why, d.s_backend += why, d.v_backend += why;
+    f = std::move(d);
+  }
+  f.compute_type = svd_compute_type_name(type);
+  f.elapsed_ms = ms_since(t0);
+  return f;
+}
+
+Result<std::vector<float>> svf_reconstruct(const Weight& w, const SvfFactors& f,
+                                           std::span<const float> z, SvfStats* stats, int threads) {
+  TRINITY_RETURN_IF_ERROR(check_weight(w));
+  const auto t0 = Clock::now();
+  const int64_t m = w.rows(), n = w.cols();
+  if (!f.gram) {
+    SvfStats st;
+    TRINITY_ASSIGN_OR_RETURN(std::vector<double> g, offsets_minus_one(w, f, z, &st));
+    std::vector<float> out = reconstruct_direct(w, f, g);
+    st.adapted_backend = "openblas:sgemm(W + U diag(S(f-1)) Vt)";
+    st.elapsed_ms = ms_since(t0);
+    if (stats) *stats = st;
+    return out;
+  }
+  std::vector<float> out(static_cast<size_t>(m * n));
+  std::vector<SvfStats> st;
+  if (!f.transposed) {
+    TRINITY_RETURN_IF_ERROR(svf_reconstruct_rows(
+        w, f, {z},
+        [&](int64_t r0, int64_t r1, const std::vector<const float*>& rows) {
+          std::memcpy(out.data() + r0 * n, rows[0], static_cast<size_t>((r1 - r0) * n) * 4);
+          return ok_status();
+        },
+        &st, threads));
+  } else {
+    const std::vector<uint8_t> xt = transposed_copy(w);  // X = W^T [n, m]; X' = W'^T
+    TRINITY_RETURN_IF_ERROR(reconstruct_gram(
+        w, f, {z}, xt.data(), n,
+        [&](int64_t r0, int64_t r1, const std::vector<const float*>& rows) {
+          for (int64_t r = r0; r < r1; ++r)
+            for (int64_t i = 0; i < m; ++i)
+              out[static_cast<size_t>(i * n + r)] = rows[0][(r - r0) * m + i];
+          return ok_status();
+        },
+        &st, resolve_threads(threads)));
+  }
+  if (stats) *stats = st[0], stats->elapsed_ms = ms_since(t0);
+  return out;
+}
+
+Status svf_reconstruct_rows(const Weight& w, const SvfFactors& f,
+                            const std::vector<std::span<const float>>& zs, const SvfRowSink& sink,
+                            std::vector<SvfStats>* stats, int threads) {
+  TRINITY_RETURN_IF_ERROR(check_weight(w));
+  if (!f.gram || f.transposed)
+    return invalid_argument("svf_reconstruct_rows needs gram-path factors of a tall matrix, got " +
+                            shape_to_string(w.shape) + (f.gram ? " (wide)" : " (direct path)"));
+  return reconstruct_gram(w, f, zs, w.data, w.rows(), sink, stats, resolve_threads(threads));
 }
 
 Result<std::vector<float>> svf_adapt(const Weight& source, std::span<const float> z,

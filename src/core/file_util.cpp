@@ -64,11 +64,13 @@ Status AtomicFileWriter::open(const std::string& path) {
   fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) return io_error(path + ": cannot create temp file: " + errno_text());
   written_ = 0;
+  synced_ = false;
   return ok_status();
 }
 
 Status AtomicFileWriter::write(const void* data, size_t size) {
   if (fd_ < 0) return internal_error(path_ + ": write on a closed AtomicFileWriter");
+  if (synced_) return internal_error(path_ + ": write after sync on an AtomicFileWriter");
   const char* p = static_cast<const char*>(data);
   while (size > 0) {
     ssize_t n = ::write(fd_, p, size);
@@ -81,9 +83,17 @@ Status AtomicFileWriter::write(const void* data, size_t size) {
   return ok_status();
 }
 
+Status AtomicFileWriter::sync() {
+  if (fd_ < 0) return internal_error(path_ + ": sync on a closed AtomicFileWriter");
+  if (synced_) return ok_status();
+  if (::fsync(fd_) != 0) return io_error(path_ + ": fsync failed: " + errno_text());
+  synced_ = true;
+  return ok_status();
+}
+
 Status AtomicFileWriter::commit() {
   if (fd_ < 0) return internal_error(path_ + ": commit on a closed AtomicFileWriter");
-  if (::fsync(fd_) != 0) return io_error(path_ + ": fsync failed: " + errno_text());
+  TRINITY_RETURN_IF_ERROR(sync());
   ::close(fd_);
   fd_ = -1;
   if (::rename(tmp_path_.c_str(), path_.c_str()) != 0) {

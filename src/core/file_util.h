@@ -16,6 +16,7 @@ Status write_file_atomic(const std::string& path, std::string_view data);
 
 // Streaming variant for large outputs: open() creates "<path>.tmp.<pid>", write() appends,
 // commit() fsyncs and renames over `path`. The destructor removes an uncommitted temp file.
+// sync() runs that one fsync early (commit() then only renames); nothing may be written after.
 class AtomicFileWriter {
  public:
   AtomicFileWriter() = default;
@@ -25,6 +26,7 @@ class AtomicFileWriter {
 
   Status open(const std::string& path);
   Status write(const void* data, size_t size);
+  Status sync();
   Status commit();
   uint64_t bytes_written() const { return written_; }
 
@@ -32,6 +34,7 @@ class AtomicFileWriter {
   std::string path_, tmp_path_;
   int fd_ = -1;
   uint64_t written_ = 0;
+  bool synced_ = false;
 };
 
 bool file_exists(const std::string& path);

@@ -196,8 +196,12 @@ std::string Checkpoint::file_of(const std::string& name) const {
   return files_[it->second.first]->path();
 }
 
-Status write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
-                         const std::map<std::string, std::string>& metadata) {
+namespace {
+
+// The 8-byte length and the JSON header (space-padded to a multiple of 8) of `tensors`.
+Result<std::string> safetensors_prefix(const std::string& path,
+                                       const std::vector<TensorToWrite>& tensors,
+                                       const std::map<std::string, std::string>& metadata) {
   OrderedJson header = OrderedJson::object();
   if (!metadata.empty()) {
     OrderedJson m = OrderedJson::object();
@@ -221,15 +225,56 @@ Status write_safetensors(const std::string& path, const std::vector<TensorToWrit
   }
   std::string h = header.dump();
   while (h.size() % 8 != 0) h.push_back(' ');
-  uint8_t len[8];
-  uint64_t n = h.size();
-  for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(n >> (8 * i));
+  std::string out(8, '\0');
+  const uint64_t n = h.size();
+  for (int i = 0; i < 8; ++i) out[static_cast<size_t>(i)] = static_cast<char>(n >> (8 * i));
+  return out + h;
+}
+
+}  // namespace
+
+Status write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
+                         const std::map<std::string, std::string>& metadata) {
+  TRINITY_ASSIGN_OR_RETURN(const std::string prefix, safetensors_prefix(path, tensors, metadata));
   AtomicFileWriter w;
   TRINITY_RETURN_IF_ERROR(w.open(path));
-  TRINITY_RETURN_IF_ERROR(w.write(len, 8));
-  TRINITY_RETURN_IF_ERROR(w.write(h.data(), h.size()));
+  TRINITY_RETURN_IF_ERROR(w.write(prefix.data(), prefix.size()));
   for (const auto& t : tensors) TRINITY_RETURN_IF_ERROR(w.write(t.data, t.nbytes));
   return w.commit();
+}
+
+Status SafetensorsTensorWriter::open(const std::string& path, const std::string& name, DType dtype,
+                                     const std::vector<int64_t>& shape) {
+  int64_t numel = 1;
+  for (int64_t d : shape) numel *= d;
+  path_ = path;
+  expected_ = static_cast<size_t>(numel) * dtype_size(dtype);
+  appended_ = 0;
+  TRINITY_ASSIGN_OR_RETURN(
+      const std::string prefix,
+      safetensors_prefix(path, {{name, dtype, shape, nullptr, expected_}}, {}));
+  TRINITY_RETURN_IF_ERROR(w_.open(path));
+  return append(prefix.data(), prefix.size());
+}
+
+Status SafetensorsTensorWriter::append(const void* data, size_t n) {
+  TRINITY_RETURN_IF_ERROR(w_.write(data, n));
+  sha_.update(data, n);
+  appended_ += n;
+  return ok_status();
+}
+
+Status SafetensorsTensorWriter::sync() {
+  return w_.sync();
+}
+
+Result<std::string> SafetensorsTensorWriter::commit() {
+  if (appended_ != w_.bytes_written() || w_.bytes_written() < expected_)
+    return internal_error(path_ + ": " + std::to_string(appended_) +
+                          " bytes appended, the tensor needs " + std::to_string(expected_));
+  TRINITY_RETURN_IF_ERROR(w_.commit());
+  const Sha256Digest d = sha_.finish();
+  return to_hex(d.data(), d.size());
 }
 
 }  // namespace trinity

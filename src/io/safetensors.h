@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "core/file_util.h"
 #include "core/mmap.h"
+#include "core/sha256.h"
 #include "core/status.h"
 #include "io/tensor_view.h"
 
@@ -80,5 +82,24 @@ struct TensorToWrite {
 // the given order.
 Status write_safetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                          const std::map<std::string, std::string>& metadata = {});
+
+// Streams one tensor into a safetensors file (the layout write_safetensors writes): open()
+// writes the header, append() the data in order, commit() checks the size, fsyncs once and
+// renames (AtomicFileWriter). The file's sha256 is computed from the bytes as they are written,
+// so nothing is read back. sync() may run the one fsync early (e.g. on another thread).
+class SafetensorsTensorWriter {
+ public:
+  Status open(const std::string& path, const std::string& name, DType dtype,
+              const std::vector<int64_t>& shape);
+  Status append(const void* data, size_t n);
+  Status sync();
+  Result<std::string> commit();  // the file's sha256, lowercase hex
+
+ private:
+  AtomicFileWriter w_;
+  Sha256 sha_;
+  std::string path_;
+  size_t expected_ = 0, appended_ = 0;
+};
 
 }  // namespace trinity

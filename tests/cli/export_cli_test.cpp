@@ -69,8 +69,9 @@ TEST(ExportCli, KilledMidExportThenResumeFinishesIdentically) {
   kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
-  // The remaining eight tensors (one more [151936, 32]) take far longer than the poll interval,
-  // so the process dies mid-export.
+  // Checkpoints are committed in index order; what remains after 0002 (six layer checkpoints,
+  // the LM head's rename, a manifest rewrite with its fsync after each) takes far longer than
+  // the poll interval, so the process dies mid-export.
   EXPECT_TRUE(WIFSIGNALED(status)) << "export finished before the kill";
   if (WIFSIGNALED(status)) {
     // Killed mid-way: the manifest may exist but never claims completion.
@@ -101,6 +102,30 @@ TEST(ExportCli, KilledMidExportThenResumeFinishesIdentically) {
   ASSERT_EQ(
       sh(std::string("'") + TRINITY_BINARY + "' artifact verify --artifact '" + cut + "'", &log), 0)
       << log;
+}
+
+TEST(BenchExportCli, ReportsStagesPerTensorAndPeakRss) {
+  const std::string out = tmp("bench");
+  std::string log;
+  ASSERT_EQ(sh(std::string("'") + TRINITY_BINARY + "' bench export --base '" + kGolden +
+                   "/model_bf16' --vector '" + kGolden + "/router_vector.safetensors' --out '" +
+                   out + "' --repeat 2 --json",
+               &log),
+            0)
+      << log;
+  auto j = parse_json(log, "bench export json");
+  ASSERT_TRUE(j.ok()) << log;
+  EXPECT_EQ((*j)["repeat"], 2);
+  EXPECT_EQ((*j)["total_ms_runs"].size(), 2u);
+  EXPECT_GT((*j)["peak_rss_mb"].get<double>(), 0.0);
+  ASSERT_EQ((*j)["tensors"].size(), 9u);
+  for (const Json& t : (*j)["tensors"])
+    for (const char* s : {"gram_ms", "eigh_ms", "reconstruct_ms", "cast_ms", "write_ms", "sync_ms"})
+      EXPECT_GE(t[s].get<double>(), 0.0) << s;
+  EXPECT_GT((*j)["tensors"][0]["gram_ms"].get<double>(), 0.0);
+  EXPECT_TRUE(load_bundle(out).ok());
+  EXPECT_NE(sh(std::string("'") + TRINITY_BINARY + "' bench export --base /nonexistent --vector x"),
+            0);
 }
 
 TEST(ExportCli, DryRunWritesNothingAndBadVectorIsClear) {

@@ -77,6 +77,16 @@ void add(const float* a, const float* b, int64_t n, float* out) {
   for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
 }
 
+void gram_f64(const float* x, int64_t rows, int64_t cols, double* g) {
+  for (int64_t i = 0; i < cols; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      double s = 0.0;
+      for (int64_t r = 0; r < rows; ++r)
+        s += static_cast<double>(x[r * cols + i]) * static_cast<double>(x[r * cols + j]);
+      g[i * cols + j] = s;
+    }
+}
+
 void attention(const float* q, const float* k, const float* v, int64_t n_q, int64_t q_pos0,
                int64_t H, int64_t KV, int64_t hd, float* out) {
   const int64_t group = H / KV;

@@ -31,6 +31,10 @@ void split_bf16(const float* x, int64_t n, uint16_t* hi, uint16_t* lo);
 // out[i] = a[i] + b[i] (out may alias a or b): the twin of cpu::add_rows.
 void add(const float* a, const float* b, int64_t n, float* out);
 
+// g[i * cols + j] = sum_r x[r, i] x[r, j] in f64 (full matrix), x row-major [rows, cols]: the
+// twin of cpu::gram_f64_upper.
+void gram_f64(const float* x, int64_t rows, int64_t cols, double* g);
+
 // Causal GQA attention of q rows at positions q_pos0.. against k/v at positions 0..:
 // q [n_q, H, hd], k/v [q_pos0 + n_q, KV, hd] (f32), out [n_q, H, hd].
 void attention(const float* q, const float* k, const float* v, int64_t n_q, int64_t q_pos0,

@@ -5,6 +5,7 @@
 
 #include "adapt/svf_targets.h"
 #include "core/file_util.h"
+#include "core/huge_alloc.h"
 #include "core/sha256.h"
 
 namespace trinity {
@@ -24,21 +25,27 @@ void transpose_tiled(const T* src, int64_t rows, int64_t cols, T* dst) {
     }
 }
 
-// Transposes a [rows, cols] matrix of `elem`-byte elements.
-std::shared_ptr<std::vector<uint8_t>> transpose_bytes(const uint8_t* src, int64_t rows,
-                                                      int64_t cols, size_t elem) {
-  auto out = std::make_shared<std::vector<uint8_t>>(static_cast<size_t>(rows * cols) * elem);
+// A buffer of `bytes` bytes on huge pages (huge_alloc), freed with its last owner.
+std::shared_ptr<uint8_t> huge_buffer(size_t bytes) {
+  return std::shared_ptr<uint8_t>(static_cast<uint8_t*>(huge_alloc(bytes)),
+                                  [bytes](uint8_t* p) { huge_free(p, bytes); });
+}
+
+// Transposes a [rows, cols] matrix of `elem`-byte elements into a new buffer.
+std::shared_ptr<uint8_t> transpose_bytes(const uint8_t* src, int64_t rows, int64_t cols,
+                                         size_t elem) {
+  auto out = huge_buffer(static_cast<size_t>(rows * cols) * elem);
   const bool aligned = reinterpret_cast<uintptr_t>(src) % elem == 0;
   if (aligned && elem == 2) {
     transpose_tiled(reinterpret_cast<const uint16_t*>(src), rows, cols,
-                    reinterpret_cast<uint16_t*>(out->data()));
+                    reinterpret_cast<uint16_t*>(out.get()));
   } else if (aligned && elem == 4) {
     transpose_tiled(reinterpret_cast<const uint32_t*>(src), rows, cols,
-                    reinterpret_cast<uint32_t*>(out->data()));
+                    reinterpret_cast<uint32_t*>(out.get()));
   } else {  // other sizes or an unaligned file: element by element
     for (int64_t r = 0; r < rows; ++r)
       for (int64_t c = 0; c < cols; ++c)
-        std::memcpy(out->data() + static_cast<size_t>(c * rows + r) * elem,
+        std::memcpy(out.get() + static_cast<size_t>(c * rows + r) * elem,
                     src + static_cast<size_t>(r * cols + c) * elem, elem);
   }
   return out;
@@ -222,7 +229,7 @@ Status apply_bundle(Qwen3Weights& w, const Bundle& bundle) {
     nw.shape = t.hf_shape;
     if (t.transposed_in_bundle) {
       auto buf = transpose_bytes(tv.data, tv.shape[0], tv.shape[1], dtype_size(tv.dtype));
-      nw.data = buf->data();
+      nw.data = buf.get();
       nw.owner = buf;
     } else {  // zero-copy view; the file mapping stays alive through `owner`
       nw.data = tv.data;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/disk_cache.h"
+#include "core/huge_alloc.h"
 #include "core/status.h"
 #include "model/kv_cache.h"
 #include "model/weights.h"
@@ -82,8 +83,11 @@ class CpuModel {
   };
   CpuModel() = default;
   void ensure_rope(int64_t n_pos);
+  // Activation scratch: grown on demand, kept across calls, on huge pages once large.
   template <typename T>
-  T* scratch(std::vector<T>& v, size_t n) {
+  using Scratch = std::vector<T, HugePageAllocator<T>>;
+  template <typename T>
+  T* scratch(Scratch<T>& v, size_t n) {
     if (v.size() < n) v.resize(n);
     return v.data();
   }
@@ -101,8 +105,8 @@ class CpuModel {
   std::vector<float> cos_, sin_;  // rope tables [n_rope_, head_dim / 2]
   int64_t n_rope_ = 0;
   // Scratch reused across calls.
-  std::vector<float> x_, qkv_, q_, o_, gu_, xs_;
-  std::vector<uint8_t> h_, attn_, act_buf_;
+  Scratch<float> x_, qkv_, q_, o_, gu_, xs_;
+  Scratch<uint8_t> h_, attn_, act_buf_;
   std::vector<int64_t> row_seg_, row_pos_;
   cpu::PackedMatmul::SplitScratch split_;
   std::array<double, kNumStages> stage_ms_{};

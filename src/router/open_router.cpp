@@ -96,6 +96,15 @@ Result<std::shared_ptr<Router>> open_router(const RouterSource& src, StageTimes*
   TRINITY_ASSIGN_OR_RETURN(std::unique_ptr<ForwardEngine> engine,
                            make_engine(profile.name, m.weights, eo));
   clock.mark("engine");
+  // Warm-up: one 2-token forward starts the thread team, JIT-compiles the GEMM kernels and
+  // brings the code in, so the first real route costs what later ones do (not in the cache).
+  {
+    const std::vector<int32_t> ids = {0, 1};
+    std::vector<float> hidden(static_cast<size_t>(m.weights->config.hidden_size));
+    TRINITY_RETURN_IF_ERROR(engine->forward_rows({ids}, {0}, hidden.data()));
+    engine->clear_prefix_cache();
+  }
+  clock.mark("warmup");
   ReflexFloors floors{profile.agent_margin_floor, profile.role_margin_floor};
   return std::shared_ptr<Router>(std::make_shared<ModelRouter>(
       *tok, std::shared_ptr<ForwardEngine>(std::move(engine)), std::move(m.head), floors));

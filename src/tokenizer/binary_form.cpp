@@ -161,6 +161,12 @@ std::string tokenizer_to_binary(const Tokenizer& t) {
                                     (a.rstrip ? 4 : 0) | (a.normalized ? 8 : 0) |
                                     (a.special ? 16 : 0)));
   }
+  const DecodeTable& d = t.decode_table();
+  put_u32(&out, static_cast<uint32_t>(d.bytes.size()));
+  put_u32(&out, static_cast<uint32_t>(d.known.size()));
+  put_array(&out, d.bytes.data(), d.bytes.size());
+  put_array(&out, d.off.data(), d.off.size_bytes());
+  put_array(&out, d.known.data(), d.known.size());
   return out;
 }
 
@@ -183,7 +189,7 @@ Result<std::shared_ptr<const Tokenizer>> tokenizer_from_binary(std::span<const u
   if (pattern > static_cast<uint32_t>(SplitPattern::kGpt2))
     return parse_error("tokenizer binary form: unknown split pattern");
   TRINITY_ASSIGN_OR_RETURN(uint8_t nfc, in.u8());
-  TRINITY_ASSIGN_OR_RETURN(BpeModel model, BpeModel::read_binary(in, std::move(owner)));
+  TRINITY_ASSIGN_OR_RETURN(BpeModel model, BpeModel::read_binary(in, owner));
   TRINITY_ASSIGN_OR_RETURN(uint32_t n_added, in.u32());
   if (n_added > data.size()) return parse_error("tokenizer binary form: added token count");
   std::vector<AddedToken> added(n_added);
@@ -197,9 +203,19 @@ Result<std::shared_ptr<const Tokenizer>> tokenizer_from_binary(std::span<const u
     a.single_word = flags & 1, a.lstrip = flags & 2, a.rstrip = flags & 4;
     a.normalized = flags & 8, a.special = flags & 16;
   }
+  DecodeTable decode;
+  TRINITY_ASSIGN_OR_RETURN(uint32_t n_bytes, in.u32());
+  TRINITY_ASSIGN_OR_RETURN(uint32_t n_ids, in.u32());
+  TRINITY_ASSIGN_OR_RETURN(decode.bytes, in.array<char>(n_bytes));
+  TRINITY_ASSIGN_OR_RETURN(decode.off, in.array<uint32_t>(size_t{n_ids} + 1));
+  TRINITY_ASSIGN_OR_RETURN(decode.known, in.array<uint8_t>(n_ids));
+  for (size_t i = 0; i < n_ids; ++i)
+    if (decode.off[i] > decode.off[i + 1])
+      return parse_error("tokenizer binary form: decode table");
+  decode.owner = std::move(owner);
   if (!in.at_end()) return parse_error("tokenizer binary form: trailing bytes");
   return Tokenizer::build_from_parts(std::move(model), static_cast<SplitPattern>(pattern), nfc != 0,
-                                     std::move(added));
+                                     std::move(added), std::move(decode));
 }
 
 Result<std::shared_ptr<const Tokenizer>> load_tokenizer_cached(const std::string& path,

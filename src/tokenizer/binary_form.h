@@ -21,7 +21,7 @@ namespace trinity::tok {
 class Tokenizer;
 
 // Bumped whenever the binary layout or what the tokenizer derives from its parts changes.
-constexpr uint32_t kTokenizerBinaryVersion = 1;
+constexpr uint32_t kTokenizerBinaryVersion = 2;
 
 // Bounds-checked little reader over a byte span; every read fails cleanly past the end.
 class ByteReader {

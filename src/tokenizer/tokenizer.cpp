@@ -169,8 +169,43 @@ Result<std::shared_ptr<const Tokenizer>> build(const Json& root) {
 
 }  // namespace
 
+namespace {
+
+// The bytes each id contributes to a decode: added tokens' content, or the vocabulary string
+// mapped back through the byte-level alphabet.
+struct OwnedDecodeTable {
+  std::string bytes;
+  std::vector<uint32_t> off;
+  std::vector<uint8_t> known;
+};
+
+}  // namespace
+
+DecodeTable Tokenizer::derive_decode_table(const Tokenizer& t) {
+  auto own = std::make_shared<OwnedDecodeTable>();
+  const size_t limit = t.vocab_size_;
+  own->off.assign(limit + 1, 0);
+  own->known.assign(limit, 0);
+  own->bytes.reserve(t.bpe_.vocab_bytes());
+  for (size_t id = 0; id < limit; ++id) {
+    own->off[id] = static_cast<uint32_t>(own->bytes.size());
+    const int32_t idx = t.added_index_by_id_[id];
+    const std::optional<std::string_view> tok =
+        idx >= 0 ? std::optional<std::string_view>(t.added_[static_cast<size_t>(idx)].content)
+                 : t.bpe_.id_to_token(static_cast<int32_t>(id));
+    if (!tok) continue;
+    own->known[id] = 1;
+    own->bytes += ByteLevelDecoder::token_bytes(*tok);
+  }
+  own->off[limit] = static_cast<uint32_t>(own->bytes.size());
+  DecodeTable d{own->bytes, own->off, own->known, nullptr};
+  d.owner = std::move(own);
+  return d;
+}
+
 Result<std::shared_ptr<const Tokenizer>> Tokenizer::build_from_parts(
-    BpeModel model, SplitPattern pattern, bool nfc, std::vector<AddedToken> added) {
+    BpeModel model, SplitPattern pattern, bool nfc, std::vector<AddedToken> added,
+    std::optional<DecodeTable> decode) {
   std::shared_ptr<Tokenizer> t(new Tokenizer(std::move(model), pattern));
   t->nfc_ = nfc;
   // Added tokens: later entries with the same content replace earlier ones.
@@ -201,21 +236,14 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::build_from_parts(
   t->raw_matcher_ = AddedTokenMatcher(std::move(raw), std::move(raw_pat));
   t->normalized_matcher_ = AddedTokenMatcher(std::move(norm), std::move(norm_pat));
 
-  // Decoder table: the bytes each id contributes.
-  t->decode_off_.assign(limit + 1, 0);
-  t->decode_known_.assign(limit, 0);
-  t->decode_bytes_.reserve(t->bpe_.vocab_bytes());
-  for (size_t id = 0; id < limit; ++id) {
-    t->decode_off_[id] = static_cast<uint32_t>(t->decode_bytes_.size());
-    int32_t idx = t->added_index_by_id_[id];
-    const std::optional<std::string_view> tok =
-        idx >= 0 ? std::optional<std::string_view>(t->added_[static_cast<size_t>(idx)].content)
-                 : t->bpe_.id_to_token(static_cast<int32_t>(id));
-    if (!tok) continue;
-    t->decode_known_[id] = 1;
-    t->decode_bytes_ += ByteLevelDecoder::token_bytes(*tok);
+  if (decode) {
+    if (decode->off.size() != limit + 1 || decode->known.size() != limit ||
+        decode->off[limit] != decode->bytes.size())
+      return parse_error("decode table does not match the vocabulary");
+    t->decode_ = std::move(*decode);
+  } else {
+    t->decode_ = derive_decode_table(*t);
   }
-  t->decode_off_[limit] = static_cast<uint32_t>(t->decode_bytes_.size());
   return std::shared_ptr<const Tokenizer>(std::move(t));
 }
 
@@ -292,11 +320,11 @@ std::string Tokenizer::decode(const std::vector<int32_t>& ids) const {
   std::string bytes;
   for (int32_t id : ids) {
     if (id < 0 || static_cast<size_t>(id) >= vocab_size_ ||
-        !decode_known_[static_cast<size_t>(id)]) {
+        !decode_.known[static_cast<size_t>(id)]) {
       continue;
     }
-    bytes.append(decode_bytes_, decode_off_[static_cast<size_t>(id)],
-                 decode_off_[static_cast<size_t>(id) + 1] - decode_off_[static_cast<size_t>(id)]);
+    const uint32_t b = decode_.off[static_cast<size_t>(id)];
+    bytes.append(decode_.bytes.data() + b, decode_.off[static_cast<size_t>(id) + 1] - b);
   }
   return ByteLevelDecoder::finish(bytes);
 }

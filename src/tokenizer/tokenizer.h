@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,15 @@
 #include "tokenizer/pretoken_cache.h"
 
 namespace trinity::tok {
+
+// The bytes each id decodes to: derived from the vocabulary and added tokens at build time, or
+// taken from the binary form (in place, kept alive by `owner`).
+struct DecodeTable {
+  std::span<const char> bytes;     // bytes of every id, concatenated
+  std::span<const uint32_t> off;   // id -> [off[id], off[id + 1]) in bytes
+  std::span<const uint8_t> known;  // id has a token
+  std::shared_ptr<const void> owner;
+};
 
 class Tokenizer {
  public:
@@ -55,15 +65,18 @@ class Tokenizer {
   bool uses_nfc() const { return nfc_; }
 
   // Assembles a tokenizer from already-parsed stages (used by the loader and tests).
-  static Result<std::shared_ptr<const Tokenizer>> build_from_parts(BpeModel model,
-                                                                   SplitPattern pattern, bool nfc,
-                                                                   std::vector<AddedToken> added);
+  // `decode`, when given, is the table an earlier build derived from the same parts.
+  static Result<std::shared_ptr<const Tokenizer>> build_from_parts(
+      BpeModel model, SplitPattern pattern, bool nfc, std::vector<AddedToken> added,
+      std::optional<DecodeTable> decode = std::nullopt);
+  const DecodeTable& decode_table() const { return decode_; }
 
   Tokenizer(const Tokenizer&) = delete;
   Tokenizer& operator=(const Tokenizer&) = delete;
 
  private:
   Tokenizer(BpeModel model, SplitPattern pattern) : bpe_(std::move(model)), splitter_(pattern) {}
+  static DecodeTable derive_decode_table(const Tokenizer& t);
   void encode_normalized(std::string_view text, std::vector<int32_t>* ids) const;
   void encode_pretokens(std::string_view text, std::vector<int32_t>* ids) const;
 
@@ -76,9 +89,7 @@ class Tokenizer {
   TokenIdMap added_to_id_;
   std::vector<int32_t> added_index_by_id_;  // id -> index into added_, or -1
   size_t vocab_size_ = 0;
-  std::string decode_bytes_;           // bytes of every id, concatenated
-  std::vector<uint32_t> decode_off_;   // id -> [off[id], off[id+1]) in decode_bytes_
-  std::vector<uint8_t> decode_known_;  // id has a token
+  DecodeTable decode_;
   PretokenCache cache_;
 };
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/huge_alloc.h"
 #include "core/status.h"
 
 namespace trinity::cpu {
@@ -64,8 +65,8 @@ class PackedMatmul {
   // and the two partial outputs live in `scratch`, which the caller shares across all its
   // matrices (one buffer per model, not one per matrix).
   struct SplitScratch {
-    std::vector<uint16_t> src;  // [2m, K]
-    std::vector<float> dst;     // [2m, N]
+    std::vector<uint16_t, HugePageAllocator<uint16_t>> src;  // [2m, K]
+    std::vector<float, HugePageAllocator<float>> dst;        // [2m, N]
   };
   Status run_split(const float* src, int64_t m, float* dst, int64_t ldd, int threads,
                    SplitScratch& scratch);

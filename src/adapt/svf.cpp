@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/huge_alloc.h"
 #include "ops/cpu/gram.h"
 #include "ops/cpu/kernels.h"
 #include "ops/cpu/matmul.h"
@@ -221,8 +222,10 @@ Status gram_reconstruct_blocks(DType dt, const uint8_t* x, int64_t rows, int64_t
                                CorrectionGemm& cg, size_t outputs, const SvfRowSink& sink,
                                int threads) {
   const int64_t rb = std::min(kRowBlock, rows), nn = cg.pm->n(), es = dtype_size(dt);
-  std::vector<float> y(static_cast<size_t>(rb * nn)), xf(static_cast<size_t>(rb * k));
-  std::vector<std::vector<float>> outs(outputs, std::vector<float>(static_cast<size_t>(rb * k)));
+  // Huge pages: these blocks are rewritten for every row block (see core/huge_alloc.h).
+  using Buf = std::vector<float, HugePageAllocator<float>>;
+  Buf y(static_cast<size_t>(rb * nn)), xf(static_cast<size_t>(rb * k));
+  std::vector<Buf> outs(outputs, Buf(static_cast<size_t>(rb * k)));
   std::vector<const float*> ptrs;
   for (const auto& o : outs) ptrs.push_back(o.data());
   for (int64_t r0 = 0; r0 < rows; r0 += rb) {

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/huge_alloc.h"
 #include "ops/cpu/gram.h"
 
 #include "ops/cpu/avx512_target_begin.inc"
@@ -96,8 +97,9 @@ void gram_f64_upper(const StridedMatrix& x, double* g, int64_t ldg, int threads)
   const int64_t n = x.cols, np = (n + kTileN - 1) / kTileN * kTileN;
   const int64_t panels = np / kPanel, tile_cols = np / kTileN;
   const int nt = static_cast<int>(std::clamp<int64_t>(threads, 1, tile_cols));
-  std::vector<double> c(static_cast<size_t>(np * np), 0.0);
-  std::vector<double> pack_buf(static_cast<size_t>(panels * kPanelStride + kPanel));
+  std::vector<double, HugePageAllocator<double>> c(static_cast<size_t>(np * np), 0.0);
+  std::vector<double, HugePageAllocator<double>> pack_buf(
+      static_cast<size_t>(panels * kPanelStride + kPanel));
   double* pk = pack_buf.data();
   pk += (kPanel - (reinterpret_cast<uintptr_t>(pk) / sizeof(double)) % kPanel) % kPanel;
   const std::vector<int64_t> bounds = column_split(tile_cols, nt);

@@ -2,9 +2,11 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "coord/orchestrator.h"
 #include "coord/reflex.h"
@@ -75,6 +77,14 @@ coord::ArtifactIdentity artifact_identity(const RouterSource& src, const std::st
 
 // --cache-dir DIR, --no-cache.
 void add_cache_options(CLI::App* sub, CacheConfig& cache);
+
+// The median of benchmark samples (0 for none): what the bench commands report.
+inline double median(std::vector<double> v) {
+  if (v.empty()) return 0.0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 // Adds --base/--artifact/--vector/--profile/--tokenizer/--threads/--prefix-cache-mb/--layer and
 // the cache options.

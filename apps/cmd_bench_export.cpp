@@ -23,13 +23,6 @@ struct Options {
   bool json = false;
 };
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 const char* const kStages[] = {"decompose_ms",   "gram_ms", "eigh_ms",  "direct_ms",
                                "reconstruct_ms", "cast_ms", "write_ms", "sync_ms"};
 

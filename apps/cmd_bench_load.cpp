@@ -35,13 +35,6 @@ struct Options {
   bool json = false;
 };
 
-double median(std::vector<double> v) {
-  if (v.empty()) return 0.0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 struct ChildRun {
   double wall_ms = 0, peak_rss_mb = 0;
   OrderedJson route;  // the child's `route --json` output

@@ -13,6 +13,7 @@
 #include "core/disk_cache.h"
 #include "core/status.h"
 #include "model/prefix_cache.h"
+#include "model/svf_overlay.h"
 #include "model/weights.h"
 
 namespace trinity {
@@ -53,6 +54,21 @@ class ForwardEngine {
   // route's time goes, cheap enough to stay on (a clock read per stage per layer).
   virtual std::vector<std::pair<std::string, double>> stage_ms() const { return {}; }
   virtual void reset_stage_ms() {}
+
+  // Router-vector switching (svf_overlay.h; training and `candidate eval`). With an overlay
+  // installed, every pass computes the embedding and the overlay layer's seven matrices from
+  // its factors and the scales of the offsets set last (none set: unit scales, the base
+  // weights). Call between passes, never during one; both drop the prefix cache. Engines
+  // without support return kUnsupported.
+  virtual Status set_svf_overlay(std::shared_ptr<const SvfOverlay> overlay) {
+    (void)overlay;
+    return unsupported("profile " + profile() + " cannot switch router vectors");
+  }
+  // `offsets`: the router vector's SVF offsets (at least overlay->offset_count() values).
+  virtual Status set_svf_offsets(std::span<const float> offsets) {
+    (void)offsets;
+    return unsupported("profile " + profile() + " cannot switch router vectors");
+  }
 
   const Qwen3Weights& weights() const { return *weights_; }
 

@@ -102,6 +102,18 @@ class CpuEngine final : public ForwardEngine {
     model_->reset_stage_ms();
     cache_ms_ = 0.0;
   }
+  Status set_svf_overlay(std::shared_ptr<const SvfOverlay> overlay) override {
+    std::lock_guard<std::mutex> lk(mu_);
+    cache_.clear();  // cached K/V came from other weights
+    return model_->set_svf(std::move(overlay));
+  }
+  Status set_svf_offsets(std::span<const float> offsets) override {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!model_->svf_overlay()) return invalid_argument("set_svf_offsets: no overlay installed");
+    TRINITY_ASSIGN_OR_RETURN(SvfScales s, svf_scales(*model_->svf_overlay(), offsets));
+    cache_.clear();
+    return model_->set_svf_scales(s);
+  }
   void clear_prefix_cache() override {
     std::lock_guard<std::mutex> lk(mu_);
     cache_.clear();

@@ -14,7 +14,22 @@ class ReferenceEngine final : public ForwardEngine {
   std::string backend_label() const override { return "reference:scalar-f32"; }
 
   Status forward_all(std::span<const int32_t> ids, float* out) override {
-    return forward_reference(*weights_, ids, out);
+    const SvfApplied a{overlay_.get(), scales_.get()};
+    return forward_reference(*weights_, ids, out, nullptr, overlay_ ? &a : nullptr);
+  }
+
+  Status set_svf_overlay(std::shared_ptr<const SvfOverlay> overlay) override {
+    overlay_ = std::move(overlay);
+    scales_.reset();
+    if (!overlay_) return ok_status();
+    std::vector<float> zeros(static_cast<size_t>(overlay_->offset_count()), 0.0f);
+    return set_svf_offsets(zeros);
+  }
+  Status set_svf_offsets(std::span<const float> offsets) override {
+    if (!overlay_) return invalid_argument("set_svf_offsets: no overlay installed");
+    TRINITY_ASSIGN_OR_RETURN(SvfScales s, svf_scales(*overlay_, offsets));
+    scales_ = std::make_unique<SvfScales>(std::move(s));
+    return ok_status();
   }
 
   Status forward_rows(const std::vector<std::span<const int32_t>>& seqs,
@@ -28,11 +43,17 @@ class ReferenceEngine final : public ForwardEngine {
         return invalid_argument("requested row " + std::to_string(rows[s]) + " of a sequence of " +
                                 std::to_string(n) + " tokens");
       all.assign(static_cast<size_t>(n * D), 0.0f);
-      TRINITY_RETURN_IF_ERROR(forward_reference(*weights_, seqs[s], all.data()));
+      const SvfApplied a{overlay_.get(), scales_.get()};
+      TRINITY_RETURN_IF_ERROR(
+          forward_reference(*weights_, seqs[s], all.data(), nullptr, overlay_ ? &a : nullptr));
       std::copy(all.begin() + rows[s] * D, all.begin() + (rows[s] + 1) * D, out + s * D);
     }
     return ok_status();
   }
+
+ private:
+  std::shared_ptr<const SvfOverlay> overlay_;
+  std::unique_ptr<SvfScales> scales_;
 };
 
 }  // namespace

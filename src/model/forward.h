@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "model/svf_overlay.h"
 #include "model/weights.h"
 
 namespace trinity {
@@ -22,8 +23,10 @@ using DumpHook = std::function<void(const std::string& name, int layer, const fl
 // Reference profile: scalar, obvious code that mirrors Hugging Face Qwen3 line by line.
 // Weights are widened to f32 as they are read; activations are f32; dot products accumulate
 // in f64 and are rounded once. Writes [ids.size(), hidden] floats to out.
+// With `svf`, the embedding and the overlay layer's matrices are computed from the overlay's
+// factors: x W'^T = ((x P) * s) Q^T, every dot product in f64 (svf_overlay.h).
 Status forward_reference(const Qwen3Weights& w, std::span<const int32_t> ids, float* out,
-                         const DumpHook* hook = nullptr);
+                         const DumpHook* hook = nullptr, const SvfApplied* svf = nullptr);
 
 // Validates ids against the vocabulary: "token id X at position P is outside [0, vocab)".
 Status check_token_ids(const Qwen3Config& c, std::span<const int32_t> ids);

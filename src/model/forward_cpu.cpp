@@ -223,6 +223,11 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
     r += s.n;
   }
   const int64_t S = static_cast<int64_t>(sel.size());
+  if (svf_) {  // adapted embedding rows: ((E[ids] P) * s) P^T
+    float* xe = scratch(svf_x_, static_cast<size_t>(M * D));
+    TRINITY_RETURN_IF_ERROR(svf_gemm(svf_->embed, x, M, xe, D));
+    std::memcpy(x, xe, static_cast<size_t>(M * D) * sizeof(float));
+  }
   clock.mark(kEmbed);
 
   uint8_t* h = scratch(h_, static_cast<size_t>(M * std::max(D, I)) * asz);
@@ -240,7 +245,8 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
     // --- self-attention block ---
     cpu::rms_norm_rows(x, M, D, D, L.input_norm.data(), eps, h, D, act_, T);  // input_layernorm
     clock.mark(kNorm);
-    TRINITY_RETURN_IF_ERROR(gemm(*L.qkv, h, M, qkv, nqkv));  // q, k, v proj
+    TRINITY_RETURN_IF_ERROR(
+        layer_gemm(l, *L.qkv, &SvfState::qkv, h, M, qkv, nqkv));  // q, k, v proj
     clock.mark(kGemmQkv);
     // q_norm / k_norm per head, then RoPE; k and v go straight into the sequence's KV state.
     cpu::parallel_for(T, M, [&](int64_t b, int64_t e) {
@@ -294,18 +300,19 @@ Status CpuModel::run(const std::vector<CpuSegment>& segs) {
       M = S;
       if (M == 0) break;
     }
-    TRINITY_RETURN_IF_ERROR(gemm(*L.o, attn, M, o, D));  // o_proj
+    TRINITY_RETURN_IF_ERROR(layer_gemm(l, *L.o, &SvfState::o, attn, M, o, D));  // o_proj
     clock.mark(kGemmO);
     residual_add(x, o, M, D, T);  // residual
     clock.mark(kResidual);
     // --- MLP block ---
     cpu::rms_norm_rows(x, M, D, D, L.post_norm.data(), eps, h, D, act_, T);  // post_attention_ln
     clock.mark(kNorm);
-    TRINITY_RETURN_IF_ERROR(gemm(*L.gate_up, h, M, gu, 2 * I));  // gate, up
+    TRINITY_RETURN_IF_ERROR(
+        layer_gemm(l, *L.gate_up, &SvfState::gate_up, h, M, gu, 2 * I));  // gate, up
     clock.mark(kGemmMlp);
     cpu::silu_mul_rows(gu, M, I, act, act_, T);  // act_fn(gate) * up
     clock.mark(kSiluMul);
-    TRINITY_RETURN_IF_ERROR(gemm(*L.down, act, M, o, D));  // down_proj
+    TRINITY_RETURN_IF_ERROR(layer_gemm(l, *L.down, &SvfState::down, act, M, o, D));  // down_proj
     clock.mark(kGemmMlp);
     residual_add(x, o, M, D, T);  // residual
     clock.mark(kResidual);

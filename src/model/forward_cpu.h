@@ -12,6 +12,7 @@
 #include "core/huge_alloc.h"
 #include "core/status.h"
 #include "model/kv_cache.h"
+#include "model/svf_overlay.h"
 #include "model/weights.h"
 #include "ops/cpu/matmul.h"
 
@@ -53,6 +54,14 @@ class CpuModel {
 
   std::unique_ptr<KvState> new_kv() const;
 
+  // Router-vector switching (svf_overlay.h): packs the overlay's factors (f32 for the `cpu`
+  // profile and f32 models, bf16 for `cpu-bf16`; the embedding's always f32) and starts with
+  // unit scales, which compute the base weights through the factors. Null removes it.
+  Status set_svf(std::shared_ptr<const SvfOverlay> overlay);
+  // The scales of the next passes (the overlay's shapes).
+  Status set_svf_scales(const SvfScales& scales);
+  const SvfOverlay* svf_overlay() const { return svf_overlay_.get(); }
+
   // Where run()'s wall time went, accumulated since the last reset (see ForwardEngine).
   enum Stage {
     kEmbed,
@@ -81,7 +90,30 @@ class CpuModel {
     std::unique_ptr<cpu::PackedMatmul> qkv, o, gate_up, down;
     std::vector<float> input_norm, post_norm, q_norm, k_norm;
   };
+ public:
+  // Matrices that share an input under an overlay: y_i = ((x P_i) * s_i) Q_i^T, with one GEMM
+  // for every P_i^T stacked and one per Q_i.
+  struct SvfGroup {
+    std::unique_ptr<cpu::PackedMatmul> in;                // [sum k_i, K]
+    std::vector<std::unique_ptr<cpu::PackedMatmul>> out;  // Q_i [rows_i, k_i]
+    std::vector<int64_t> k, rows;
+    std::vector<float> s;  // the parts' scales, concatenated
+    DType act = DType::kF32;
+    int64_t k_total() const;
+  };
+  struct SvfState {
+    int64_t layer = 0;
+    SvfGroup embed, qkv, o, gate_up, down;
+  };
+
+ private:
   CpuModel() = default;
+  Status svf_gemm(SvfGroup& g, const void* src, int64_t m, float* dst, int64_t ldd);
+  Status run_mm(cpu::PackedMatmul& mm, DType src_dtype, const void* src, int64_t m, float* dst,
+                int64_t ldd);
+  // The layer's GEMM for the overlay layer (factored) or any other (packed W).
+  Status layer_gemm(int64_t l, cpu::PackedMatmul& mm, SvfGroup SvfState::*group, const void* src,
+                    int64_t m, float* dst, int64_t ldd);
   void ensure_rope(int64_t n_pos);
   // Activation scratch: grown on demand, kept across calls, on huge pages once large.
   template <typename T>
@@ -101,12 +133,15 @@ class CpuModel {
   DType kv_ = DType::kF32;   // dtype of the K/V states
   std::string gemm_impl_;
   std::vector<Layer> layers_;
+  std::unique_ptr<SvfState> svf_;
+  std::shared_ptr<const SvfOverlay> svf_overlay_;
   std::vector<float> final_norm_;
   std::vector<float> cos_, sin_;  // rope tables [n_rope_, head_dim / 2]
   int64_t n_rope_ = 0;
   // Scratch reused across calls.
   Scratch<float> x_, qkv_, q_, o_, gu_, xs_;
-  Scratch<uint8_t> h_, attn_, act_buf_;
+  Scratch<uint8_t> h_, attn_, act_buf_, svf_ts_;
+  Scratch<float> svf_t_, svf_x_;
   std::vector<int64_t> row_seg_, row_pos_;
   cpu::PackedMatmul::SplitScratch split_;
   std::array<double, kNumStages> stage_ms_{};

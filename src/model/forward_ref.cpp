@@ -23,6 +23,27 @@ void linear(const float* x, int64_t n, const Weight& W, float* y) {
   }
 }
 
+// y = ((x P) * s) Q^T for x [n, in]: P [in, k], Q [out, k] (svf_overlay.h); the k-space
+// values and the outputs are each one f64 dot product rounded once to f32.
+void linear_factored(const float* x, int64_t n, int64_t in, const float* P, int64_t k,
+                     const std::vector<float>& s, const float* Q, int64_t out, float* y) {
+  std::vector<float> t(static_cast<size_t>(k));
+  for (int64_t r = 0; r < n; ++r) {
+    const float* xr = x + r * in;
+    for (int64_t j = 0; j < k; ++j) {
+      double acc = 0.0;
+      for (int64_t i = 0; i < in; ++i) acc += static_cast<double>(xr[i]) * P[i * k + j];
+      t[static_cast<size_t>(j)] = static_cast<float>(acc) * s[static_cast<size_t>(j)];
+    }
+    for (int64_t o = 0; o < out; ++o) {
+      double acc = 0.0;
+      for (int64_t j = 0; j < k; ++j)
+        acc += static_cast<double>(t[static_cast<size_t>(j)]) * Q[o * k + j];
+      y[r * out + o] = static_cast<float>(acc);
+    }
+  }
+}
+
 // Qwen3RMSNorm over the last dim of [rows, dim]: w * (x / sqrt(mean(x^2) + eps)), in f32.
 void rms_norm(const float* x, int64_t rows, int64_t dim, const Weight& w, double eps, float* y) {
   for (int64_t r = 0; r < rows; ++r) {
@@ -124,7 +145,7 @@ void rope_tables(const Qwen3Config& c, int64_t start, int64_t n_pos, std::vector
 }
 
 Status forward_reference(const Qwen3Weights& w, std::span<const int32_t> ids, float* out,
-                         const DumpHook* hook) {
+                         const DumpHook* hook, const SvfApplied* svf) {
   const Qwen3Config& c = w.config;
   TRINITY_RETURN_IF_ERROR(check_token_ids(c, ids));
   const int64_t n = static_cast<int64_t>(ids.size());
@@ -139,6 +160,19 @@ Status forward_reference(const Qwen3Weights& w, std::span<const int32_t> ids, fl
   // inputs_embeds = embed_tokens(input_ids)
   std::vector<float> x = buf(n * D);
   for (int64_t t = 0; t < n; ++t) w.embed.row_to_f32(ids[t], x.data() + t * D);
+  const SvfOverlay* ov = svf ? svf->overlay : nullptr;
+  if (ov) {  // adapted rows ((E[t] P) * s) P^T
+    const SvfFactor& f = ov->embed;
+    std::vector<float> e = x;
+    linear_factored(e.data(), n, D, f.p.data(), f.k, svf->scales->embed, f.p.data(), D, x.data());
+  }
+  // nn.Linear, or its factored form in the overlay layer.
+  auto proj = [&](int64_t l, const float* in, const Weight& W, int m, float* y) {
+    if (!ov || l != ov->layer) return linear(in, n, W, y);
+    const SvfFactor& f = ov->mats[static_cast<size_t>(m)];
+    linear_factored(in, n, f.cols, f.p.data(), f.k, svf->scales->mats[static_cast<size_t>(m)],
+                    f.q.data(), f.rows, y);
+  };
   dump("embed", -1, x, D);
 
   std::vector<float> cos_t, sin_t;
@@ -153,9 +187,9 @@ Status forward_reference(const Qwen3Weights& w, std::span<const int32_t> ids, fl
     // --- self-attention block ---
     rms_norm(x.data(), n, D, L.input_norm, c.rms_norm_eps, h.data());  // input_layernorm
     dump("attn_norm", li, h, D);
-    linear(h.data(), n, L.q_proj, q.data());
-    linear(h.data(), n, L.k_proj, k.data());
-    linear(h.data(), n, L.v_proj, v.data());
+    proj(l, h.data(), L.q_proj, kSvfQ, q.data());
+    proj(l, h.data(), L.k_proj, kSvfK, k.data());
+    proj(l, h.data(), L.v_proj, kSvfV, v.data());
     dump("q", li, q, H * hd);
     dump("k", li, k, KV * hd);
     dump("v", li, v, KV * hd);
@@ -169,20 +203,20 @@ Status forward_reference(const Qwen3Weights& w, std::span<const int32_t> ids, fl
     dump("k_rope", li, k, KV * hd);
     attention(q.data(), k.data(), v.data(), n, H, KV, hd, attn.data());
     dump("attn_out", li, attn, H * hd);
-    linear(attn.data(), n, L.o_proj, o.data());  // o_proj
+    proj(l, attn.data(), L.o_proj, kSvfO, o.data());  // o_proj
     dump("o_proj", li, o, D);
     for (int64_t i = 0; i < n * D; ++i) x[i] += o[i];  // residual
     dump("resid_attn", li, x, D);
     // --- MLP block ---
     rms_norm(x.data(), n, D, L.post_norm, c.rms_norm_eps, h.data());  // post_attention_layernorm
     dump("mlp_norm", li, h, D);
-    linear(h.data(), n, L.gate_proj, gate.data());
-    linear(h.data(), n, L.up_proj, up.data());
+    proj(l, h.data(), L.gate_proj, kSvfGate, gate.data());
+    proj(l, h.data(), L.up_proj, kSvfUp, up.data());
     dump("gate", li, gate, I);
     dump("up", li, up, I);
     for (int64_t i = 0; i < n * I; ++i) gate[i] = silu(gate[i]) * up[i];  // act_fn(gate) * up
     dump("act", li, gate, I);
-    linear(gate.data(), n, L.down_proj, down.data());
+    proj(l, gate.data(), L.down_proj, kSvfDown, down.data());
     dump("down", li, down, D);
     for (int64_t i = 0; i < n * D; ++i) x[i] += down[i];  // residual
     dump("resid_mlp", li, x, D);

@@ -1,5 +1,7 @@
 #include "coord/pool.h"
 
+#include "coord/skills.h"
+
 #include <cmath>
 #include <cstdlib>
 
@@ -97,16 +99,16 @@ Result<ProviderSpec> parse_spec(const Json& j, const std::string& ctx) {
     }
   }
   if (s.provider.empty()) return field_error(ctx, "provider", "is required");
-  if (s.provider != "mock" && s.provider != "openai" && s.provider != "anthropic")
+  if (s.provider != "mock" && s.provider != "skills" && s.provider != "openai" &&
+      s.provider != "anthropic")
     return field_error(ctx, "provider",
-                       "must be mock, openai or anthropic, got '" + s.provider + "'");
+                       "must be mock, skills, openai or anthropic, got '" + s.provider + "'");
   if (s.model.empty()) return field_error(ctx, "model", "is required (a non-empty string)");
   if (s.base_url.empty()) {
     if (s.provider == "openai") s.base_url = "https://api.openai.com/v1";
     if (s.provider == "anthropic") s.base_url = "https://api.anthropic.com/v1";
   }
-  if (s.provider != "mock" && s.base_url.rfind("http://", 0) != 0 &&
-      s.base_url.rfind("https://", 0) != 0)
+  if (s.is_live() && s.base_url.rfind("http://", 0) != 0 && s.base_url.rfind("https://", 0) != 0)
     return field_error(ctx, "base_url", "must start with http:// or https://");
   while (!s.base_url.empty() && s.base_url.back() == '/') s.base_url.pop_back();
   if (s.provider == "anthropic" && s.api_key_env.empty())
@@ -312,6 +314,7 @@ PoolConfig builtin_default_pool() {
 Result<PoolConfig> load_pool(const std::string& name_or_path) {
   if (name_or_path == "mock") return builtin_mock_pool();
   if (name_or_path == "default") return builtin_default_pool();
+  if (name_or_path == "skills") return builtin_skills_pool();
   auto text = read_file(name_or_path);
   if (!text.ok()) return text.status().with_context("pool " + name_or_path);
   return parse_pool_text(*text, name_or_path);

@@ -9,9 +9,11 @@
 //     "message_shape": "rendered" (default) | "reference",                 (optional)
 //     "cold_verifier": "worker" (default) | "error"                         (optional)
 //   }
-// Built-in pools: "mock" (7 mock slots mock_<i> / mock-agent-<i>) and "default" (the reference's:
-// 7x openai gpt-4o-mini named fast_openai ... fallback_openai, key from OPENAI_API_KEY).
-// spec: { name, provider: "mock"|"openai"|"anthropic", model, base_url, api_key_env, max_tokens,
+// Built-in pools: "mock" (7 mock slots mock_<i> / mock-agent-<i>), "skills" (the simulated
+// specialists of coord/skills.h, for training demos) and "default" (the reference's: 7x openai
+// gpt-4o-mini named fast_openai ... fallback_openai, key from OPENAI_API_KEY).
+// spec: { name, provider: "mock"|"skills"|"openai"|"anthropic", model, base_url, api_key_env,
+// max_tokens,
 //         temperature, timeout_ms, price_in_per_mtok, price_out_per_mtok, headers, max_retries }
 // API keys are never read from the pool: `api_key_env` names an environment variable.
 // Slot labels (gpt-5, ...) are training metadata, independent of the provider bound here.
@@ -45,7 +47,7 @@ struct ProviderSpec {
   std::map<std::string, std::string> headers;
   int64_t max_retries = 2;  // retries after the first attempt (connect errors, 429, 5xx)
 
-  bool is_live() const { return provider != "mock"; }
+  bool is_live() const { return provider != "mock" && provider != "skills"; }
 };
 
 struct RolePrompts {

@@ -1,5 +1,7 @@
 #include "coord/provider.h"
 
+#include "coord/skills.h"
+
 #include <algorithm>
 #include <cmath>
 #include <ctime>
@@ -295,6 +297,11 @@ Result<std::unique_ptr<Provider>> make_provider(const ProviderSpec& spec,
                                                 const std::string& api_key, HttpClient* http) {
   if (!http) http = &default_http_client();
   if (spec.provider == "mock") return std::unique_ptr<Provider>(new MockProvider(spec));
+  if (spec.provider == "skills") {
+    auto p = make_skills_provider(spec);
+    if (!p) return invalid_argument("skills provider: unknown model '" + spec.model + "'");
+    return p;
+  }
   if (spec.provider == "openai")
     return std::unique_ptr<Provider>(new OpenAiProvider(spec, api_key, http));
   if (spec.provider == "anthropic")

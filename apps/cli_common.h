@@ -52,6 +52,8 @@ void register_serve(CLI::App& app, CommandRegistry& reg);
 void register_env(CLI::App& app, CommandRegistry& reg);
 void register_import(CLI::App& app, CommandRegistry& reg);
 void register_cache(CLI::App& app, CommandRegistry& reg);
+void register_fitness(CLI::App& app, CommandRegistry& reg);
+void register_reflex(CLI::App& app, CommandRegistry& reg);
 void register_bench_load(CLI::App* bench, CommandRegistry& reg);
 
 // The conversation to route: the messages file when given, else one user message `text`.

@@ -41,6 +41,8 @@ int main(int argc, char** argv) {
   register_env(app, reg);
   register_import(app, reg);
   register_cache(app, reg);
+  register_fitness(app, reg);
+  register_reflex(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

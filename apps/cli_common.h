@@ -55,6 +55,8 @@ void register_cache(CLI::App& app, CommandRegistry& reg);
 void register_candidate(CLI::App& app, CommandRegistry& reg);  // cmd_candidate.cpp
 void register_tasks(CLI::App& app, CommandRegistry& reg);      // cmd_tasks.cpp
 void register_train(CLI::App& app, CommandRegistry& reg);      // cmd_train.cpp
+void register_fitness(CLI::App& app, CommandRegistry& reg);
+void register_reflex(CLI::App& app, CommandRegistry& reg);
 void register_bench_load(CLI::App* bench, CommandRegistry& reg);
 
 // The conversation to route: the messages file when given, else one user message `text`.

@@ -43,6 +43,8 @@ int main(int argc, char** argv) {
   register_cache(app, reg);
   register_tasks(app, reg);
   register_candidate(app, reg);
+  register_fitness(app, reg);
+  register_reflex(app, reg);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -30,6 +30,15 @@ constexpr int64_t kLayoutM = 128;
 // the cache is cleared.
 constexpr size_t kMaxPrimitives = 64;
 
+// The weights' memory descriptor a matmul is created with. bf16: `any`, so oneDNN blocks them for
+// its brgemm kernels (chosen at kLayoutM, accepted for every M). f32: plain [N, K] rows (`ba` of
+// the {K, N} weights): oneDNN 2.x's f32 brgemm picks a blocking (e.g. BA16a64b) that it only
+// accepts for some M and falls back to the scalar `ref:any` kernel for the others (measured 100x
+// slower on the tiny model's shapes), while its jit sgemm takes plain weights at every M.
+memory::desc weights_request(int64_t k, int64_t n, dt wdt) {
+  return memory::desc({k, n}, wdt, wdt == dt::f32 ? tag::ba : tag::any);
+}
+
 }  // namespace
 
 struct PackedMatmul::Impl {
@@ -71,9 +80,9 @@ Result<std::unique_ptr<PackedMatmul>> PackedMatmul::from_packed(int64_t k, int64
     auto& eng = cpu_engine();
     const dt wdt = act == DType::kBF16 ? dt::bf16 : dt::f32;
     memory::desc src_md({kLayoutM, k}, wdt, tag::ab);
-    memory::desc any_w({k, n}, wdt, tag::any);
     memory::desc dst_md({kLayoutM, n}, dt::f32, tag::ab);
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, any_w, dst_md), eng);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, weights_request(k, n, wdt), dst_md),
+                                    eng);
     const memory::desc want = pd.weights_desc();
     if (layout.size() != sizeof(dnnl_memory_desc_t) ||
         std::memcmp(layout.data(), &want.data, sizeof(dnnl_memory_desc_t)) != 0)
@@ -136,9 +145,9 @@ Result<std::unique_ptr<PackedMatmul>> PackedMatmul::create(const std::vector<Mat
     }
     const dt adt = all_bf16 ? dt::bf16 : dt::f32;
     memory::desc src_md({kLayoutM, K}, adt, tag::ab);
-    memory::desc any_w({K, N}, wdt, tag::any);
     memory::desc dst_md({kLayoutM, N}, dt::f32, tag::ab);
-    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, any_w, dst_md), eng);
+    dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, weights_request(K, N, wdt), dst_md),
+                                    eng);
     pm->impl_ = pd.impl_info_str();
     pm->impl_ptr_->weights_md = pd.weights_desc();
     memory staged(memory::desc({K, N}, wdt, tag::ba), eng, plain.data());

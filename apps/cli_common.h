@@ -58,6 +58,7 @@ void register_train(CLI::App& app, CommandRegistry& reg);      // cmd_train.cpp
 void register_fitness(CLI::App& app, CommandRegistry& reg);
 void register_reflex(CLI::App& app, CommandRegistry& reg);
 void register_bench_load(CLI::App* bench, CommandRegistry& reg);
+void register_bench_switch(CLI::App* bench, CommandRegistry& reg);  // cmd_bench_switch.cpp
 
 // The conversation to route: the messages file when given, else one user message `text`.
 Result<std::vector<Message>> load_messages(const std::string& messages_file,

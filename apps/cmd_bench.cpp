@@ -104,6 +104,7 @@ void register_bench(CLI::App& app, CommandRegistry& reg) {
   register_bench_export(bench);
   bench->require_subcommand(1);
   register_bench_load(bench, reg);
+  register_bench_switch(bench, reg);
   CLI::App* sub = bench->add_subcommand(
       "route", "Routing latency per transcript length, incremental and batched cases");
   add_router_source_options(sub, o->src);

@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   register_cache(app, reg);
   register_tasks(app, reg);
   register_candidate(app, reg);
+  register_train(app, reg);
   register_fitness(app, reg);
   register_reflex(app, reg);
   try {

@@ -38,6 +38,9 @@ class SwitchableRouter final : public Router {
   std::string backend_label() const override { return engine_->backend_label(); }
   ReflexFloors reflex_floors() const override { return floors_; }
   ForwardEngine& engine() const { return *engine_; }
+  // Installs the overlay again (after engine().set_svf_overlay(nullptr), e.g. to measure the
+  // base engine) with unit scales; set_vector() before routing.
+  Status reinstall_overlay() { return engine_->set_svf_overlay(overlay_); }
 
  private:
   std::shared_ptr<const tok::Tokenizer> tokenizer_;

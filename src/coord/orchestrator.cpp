@@ -258,7 +258,9 @@ Status Run::dispatch(Turn& t) {
   t.latency_ms = clock_.monotonic_ms() - t0;
   const ProviderSpec& spec = t.provider->spec();
   if (reply.ok()) {
-    t.cost_micro_usd = call_cost_micro_usd(spec, reply->input_tokens, reply->output_tokens);
+    // A cached reply cost nothing: it counts no spend (its tokens are still reported).
+    t.cost_micro_usd =
+        reply->cached ? 0 : call_cost_micro_usd(spec, reply->input_tokens, reply->output_tokens);
     if (t.role == kRoleThinker && !t.force_verifier_next) t.suggestion = parse_thinker(reply->text);
   }
 
@@ -275,6 +277,7 @@ Status Run::dispatch(Turn& t) {
     f["http_status"] = reply->http_status;
     f["input_tokens"] = reply->input_tokens;
     f["output_tokens"] = reply->output_tokens;
+    if (reply->cached) f["cached"] = true;
     f["reply"] = reply->text;
     if (t.role == kRoleThinker) {
       f["thinker_suggested_role"] =

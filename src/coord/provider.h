@@ -34,8 +34,11 @@ struct ChatReply {
   std::string text;
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
-  int attempts = 1;
+  int attempts = 1;  // 0 for a cached reply (no call was made)
   long http_status = 0;
+  // Served from a response cache (train/response_cache.h): the tokens are those of the original
+  // call, but nothing was paid, so the orchestrator charges 0 for it.
+  bool cached = false;
 };
 
 struct CallContext {

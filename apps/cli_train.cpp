@@ -18,6 +18,9 @@ void add_episode_options(CLI::App* sub, EpisodeFlags& f) {
                   "accepted or unverified; default) or score_v1 (the reference's score)");
   sub->add_option("--chunk", f.chunk,
                   "Episodes run together, their routes batched in lockstep (default 64)");
+  sub->add_option("--response-cache", f.response_cache,
+                  "SQLite file of provider replies, keyed by provider, model, parameters and the "
+                  "exact messages: repeated episodes with temperature-0 pools are free");
   add_reflex_options(sub, f.reflex);
 }
 
@@ -28,6 +31,10 @@ Result<EpisodeSetup> make_episode_setup(const EpisodeFlags& f) {
   TRINITY_ASSIGN_OR_RETURN(coord::PoolConfig cfg, coord::load_pool(f.pool));
   TRINITY_ASSIGN_OR_RETURN(
       s.pool, coord::AgentPool::create(std::move(cfg), f.allow_live, coord::process_env()));
+  if (!f.response_cache.empty()) {
+    TRINITY_ASSIGN_OR_RETURN(s.cache, train::ResponseCache::open(f.response_cache));
+    s.pool = train::with_response_cache(s.pool, s.cache);
+  }
   s.options.max_turns = f.max_turns;
   s.options.chunk = f.chunk;
   s.options.cold_verifier = s.pool->config.cold_verifier.value_or(coord::ColdVerifier::kWorker);

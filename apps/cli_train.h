@@ -7,6 +7,7 @@
 
 #include "cli_common.h"
 #include "train/episodes.h"
+#include "train/response_cache.h"
 #include "train/switchable_router.h"
 
 namespace trinity::cli {
@@ -18,6 +19,7 @@ struct EpisodeFlags {
   std::string cold_verifier;  // "": the pool's
   std::string objective = "correct";
   int chunk = 64;
+  std::string response_cache;  // SQLite file; "" = none
   ReflexFlags reflex;
 };
 void add_episode_options(CLI::App* sub, EpisodeFlags& f);
@@ -25,6 +27,7 @@ void add_episode_options(CLI::App* sub, EpisodeFlags& f);
 struct EpisodeSetup {
   std::shared_ptr<const coord::AgentPool> pool;
   train::EpisodeOptions options;
+  std::shared_ptr<train::ResponseCache> cache;  // with --response-cache
 };
 Result<EpisodeSetup> make_episode_setup(const EpisodeFlags& f);
 

@@ -80,6 +80,7 @@ int run(Options& o) {
     j["objective"] = train::objective_name(setup->options.objective);
     j["fixed_agent"] = o.fixed_agent >= 0 ? OrderedJson(o.fixed_agent) : OrderedJson(nullptr);
     j.update(summary_json(s));
+    if (setup->cache) j["response_cache"] = setup->cache->stats().to_json();
     j["elapsed_s"] = seconds;
     j["episodes_per_s"] = seconds > 0 ? static_cast<double>(s.episodes) / seconds : 0.0;
     OrderedJson rs = OrderedJson::array();

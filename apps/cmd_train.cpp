@@ -17,8 +17,7 @@ struct Options {
   RouterSource src;
   EpisodeFlags episodes;
   std::string train, heldout, out, init, shaping = "diversity=0.15,turns=0.10";
-  std::string response_cache;
-  int64_t iterations = 30, population = 0, replications = 16, heldout_every = 5;
+  int64_t iterations = 60, population = 0, replications = 16, heldout_every = 5;
   double sigma0 = 0.03, budget_usd = -1;
   uint64_t seed = 1;
   bool resume = false, json = false, quiet = false;
@@ -143,6 +142,7 @@ int run(Options& o) {
   report["episodes"] = episodes;
   report["episodes_per_s"] = train_s > 0 ? episodes / train_s : 0.0;
   report["time_ms"] = {{"adapt", adapt}, {"route", route}, {"providers_and_loop", loop}};
+  if (setup->cache) report["response_cache"] = setup->cache->stats().to_json();
   std::optional<train::HeldoutReport> h;
   if (heldout) {
     std::vector<float> untrained(static_cast<size_t>((*router)->vector_length()), 0.0f);
@@ -209,7 +209,7 @@ void register_train(CLI::App& app, CommandRegistry& reg) {
   sub->add_option("--heldout", o->heldout, "Held-out tasks: accuracy in the log and the report");
   sub->add_option("--out", o->out, "Output directory")->required();
   sub->add_option("--init", o->init, "Initial mean vector (.npy/.safetensors; default zeros)");
-  sub->add_option("--iterations", o->iterations, "Iterations (default 30)");
+  sub->add_option("--iterations", o->iterations, "Iterations (default 60)");
   sub->add_option("--population", o->population, "Candidates per iteration (default 4 + 3 ln n)");
   sub->add_option("--replications", o->replications, "Tasks per candidate (default 16)");
   sub->add_option("--sigma0", o->sigma0, "Initial step size (default 0.03)");
@@ -220,8 +220,6 @@ void register_train(CLI::App& app, CommandRegistry& reg) {
                   "Held-out accuracy every k iterations (default 5; 0: only in the report)");
   sub->add_flag("--resume", o->resume, "Continue the state in --out");
   sub->add_option("--budget-usd", o->budget_usd, "Stop when the pool's spend reaches X USD");
-  sub->add_option("--response-cache", o->response_cache,
-                  "SQLite file caching provider replies (temperature-0 pools)");
   sub->add_flag("--json", o->json, "Print the report as JSON");
   sub->add_flag("--quiet", o->quiet, "No progress output");
   add_episode_options(sub, o->episodes);

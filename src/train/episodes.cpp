@@ -23,6 +23,10 @@ namespace {
 thread_local size_t tls_slot = 0;
 
 // See episodes.h: routes the runs of a chunk in lockstep, one batch per step, in slot order.
+// The batches run on the thread that calls serve() (the caller of run_episodes), never on an
+// episode thread: every forward pass of a process then comes from one thread, so the engine's
+// OpenMP team is created once and reused (a team per episode thread would leave dozens of
+// spinning workers competing for the cores).
 class LockstepRouter final : public Router {
  public:
   LockstepRouter(const Router& inner, size_t runs)
@@ -33,7 +37,7 @@ class LockstepRouter final : public Router {
     std::unique_lock<std::mutex> lk(mu_);
     pending_[slot] = &messages;
     ++waiting_;
-    fire_if_ready();
+    server_cv_.notify_one();
     cv_.wait(lk, [&] { return results_[slot].has_value(); });
     Result<RouteDecision> r = std::move(*results_[slot]);
     results_[slot].reset();
@@ -43,16 +47,24 @@ class LockstepRouter final : public Router {
   void finish() const {
     std::lock_guard<std::mutex> lk(mu_);
     --live_;
-    fire_if_ready();
+    server_cv_.notify_one();
+  }
+  // Routes a batch whenever every live run waits; returns when no run is live.
+  void serve() const {
+    std::unique_lock<std::mutex> lk(mu_);
+    for (;;) {
+      server_cv_.wait(lk, [&] { return live_ == 0 || waiting_ == live_; });
+      if (live_ == 0) return;
+      route_waiting();
+    }
   }
   std::string profile() const override { return inner_.profile(); }
   std::string backend_label() const override { return inner_.backend_label(); }
   ReflexFloors reflex_floors() const override { return inner_.reflex_floors(); }
 
  private:
-  // Under mu_: when every live run waits, route them all at once (slot order) and wake them.
-  void fire_if_ready() const {
-    if (waiting_ == 0 || waiting_ != live_) return;
+  // Under mu_: routes every waiting run at once (slot order) and wakes them.
+  void route_waiting() const {
     std::vector<size_t> slots;
     std::vector<std::vector<Message>> batch;
     for (size_t s = 0; s < pending_.size(); ++s)
@@ -71,7 +83,7 @@ class LockstepRouter final : public Router {
 
   const Router& inner_;
   mutable std::mutex mu_;
-  mutable std::condition_variable cv_;
+  mutable std::condition_variable cv_, server_cv_;
   mutable size_t live_, waiting_ = 0;
   mutable std::vector<const std::vector<Message>*> pending_;
   mutable std::vector<std::optional<Result<RouteDecision>>> results_;
@@ -148,6 +160,7 @@ Result<std::vector<EpisodeResult>> run_episodes(const Router& router,
         lockstep.finish();
       });
     }
+    lockstep.serve();
     for (auto& t : threads) t.join();
     for (size_t i = 0; i < n; ++i) {
       if (runs[i].failure_reason == "router_error") return runs[i].status;

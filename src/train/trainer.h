@@ -33,7 +33,7 @@ Result<Shaping> parse_shaping(const std::string& s);
 struct TrainOptions {
   std::string out_dir;
   std::string init_vector;  // "" = zeros
-  int64_t iterations = 30;
+  int64_t iterations = 60;
   int64_t population = 0;  // 0: 4 + floor(3 ln n)
   int64_t replications = 16;
   double sigma0 = 0.03;

@@ -2,7 +2,9 @@
 # The main job on an embedded default: installs what it needs, builds (Release), creates the
 # synthetic coordinator once (cached in .cache/demo/<preset>/): a Qwen3 checkpoint with random
 # weights and the real tokenizer, and the SVF bundle exported from its router vector. Then it
-# runs the prompt eval (HTML report) and one coordinated run with the mock pool (JSONL trace).
+# runs the prompt eval (HTML report), one coordinated run with the mock pool (JSONL trace) and,
+# for the tiny preset, trains a router for the built-in skills pool (learning curve and
+# before/after table in out/demo/train/report.html; TRINITY_DEMO_TRAIN=0 skips it).
 #   TRINITY_DEMO_PRESET=qwen3-0.6b   the real Qwen3-0.6B shape instead of the tiny preset
 #   TRINITY_PROFILE=reference|cpu    the runtime profile (default: cpu)
 set -euo pipefail
@@ -52,6 +54,31 @@ run_rc=0
 "$BIN" run --base "$MODEL" --artifact "$BUNDLE" --profile "$PROFILE" --pool mock \
   --query "$QUERY" --trace-out "$OUT/run_trace.jsonl" || run_rc=$?
 
+train_rc=0
+if [ "$PRESET" = tiny ] && [ "${TRINITY_DEMO_TRAIN:-1}" = 1 ]; then
+  echo
+  echo "== training a router for the built-in skills pool (sep-CMA-ES, 60 iterations)"
+  # Seven simulated agents (five specialists, a generalist, a weak one) answer five task
+  # categories; the router has to learn which agent to call for which task.
+  "$BIN" tasks generate --kind skills --n 300 --seed 1 --out "$OUT/skills_train.jsonl"
+  "$BIN" tasks generate --kind skills --n 200 --seed 2 --out "$OUT/skills_heldout.jsonl"
+  "$BIN" tasks generate --kind skills --n 200 --seed 3 --out "$OUT/skills_fresh.jsonl"
+  rm -rf "$OUT/train"
+  "$BIN" train --base "$MODEL" --profile "$PROFILE" --pool skills \
+    --train "$OUT/skills_train.jsonl" --heldout "$OUT/skills_heldout.jsonl" \
+    --out "$OUT/train" || train_rc=$?
+  if [ "$train_rc" = 0 ]; then
+    echo
+    echo "== before/after on tasks of another seed (candidate eval, $OUT/skills_fresh.jsonl)"
+    acc() { "$BIN" candidate eval --base "$MODEL" --profile "$PROFILE" --pool skills \
+      --tasks "$OUT/skills_fresh.jsonl" "$@" | awk 'NR==1{print $6}'; }
+    printf '  %-28s %s\n' "trained vector" "$(acc --vector "$OUT/train/vector.npy")"
+    for k in 0 1 2 3 4 5 6; do
+      printf '  %-28s %s\n' "always agent $k" "$(acc --vector "$OUT/train/vector.npy" --fixed-agent $k)"
+    done
+  fi
+fi
+
 t_end=$(date +%s.%N)
 cat <<EOF2
 
@@ -61,6 +88,7 @@ cat <<EOF2
   bundle      : $BUNDLE
   eval report : $OUT/eval_report.html   (exit $eval_rc)
   run trace   : $OUT/run_trace.jsonl   (exit $run_rc)
+  training    : $OUT/train/report.html, vector $OUT/train/vector.npy   (exit $train_rc)
   wall time   : $(awk "BEGIN{printf \"%.1f\", $t_end - $t_start}") s
 
 With real weights:
@@ -70,4 +98,4 @@ With real weights:
   $BIN run --base Qwen3-0.6B/ --artifact bundle/ --pool pool.json --allow-live --query "..."
   (pool.json maps the 7 agent slots to providers; see docs/coordinator.md)
 EOF2
-[ "$eval_rc" = 0 ] && [ "$run_rc" = 0 ]
+[ "$eval_rc" = 0 ] && [ "$run_rc" = 0 ] && [ "$train_rc" = 0 ]

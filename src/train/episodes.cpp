@@ -1,5 +1,7 @@
 #include "train/episodes.h"
 
+#include "train/fitness_score.h"
+
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
@@ -111,8 +113,7 @@ std::shared_ptr<const Router> unowned(const Router& r) {
   return std::shared_ptr<const Router>(&r, [](const Router*) {});
 }
 
-EpisodeResult episode_of(const Task& task, const coord::RunResult& run, Objective objective,
-                         ReflexFloors floors) {
+EpisodeResult episode_of(const Task& task, const coord::RunResult& run, Objective objective) {
   EpisodeResult e;
   e.task_id = task.id;
   e.status = run.run_status();
@@ -121,7 +122,7 @@ EpisodeResult episode_of(const Task& task, const coord::RunResult& run, Objectiv
   // An unverified final answer counts like an accepted one (docs/training.md).
   if (!run.ok() && run.outcome != "max_turns") e.answer = run.answer;
   e.correct = e.answer && task.check.passes(*e.answer);
-  e.reward = objective == Objective::kCorrect ? (e.correct ? 1.0 : 0.0) : score_v1(run, floors);
+  e.reward = objective == Objective::kCorrect ? (e.correct ? 1.0 : 0.0) : run_score_v1(run);
   for (const auto& t : run.turns) e.agents.push_back(t.agent_id), e.roles.push_back(t.role_id);
   e.cost_micro_usd = run.usage.cost_micro_usd;
   e.provider_calls = run.usage.provider_calls;
@@ -164,37 +165,37 @@ Result<std::vector<EpisodeResult>> run_episodes(const Router& router,
     for (auto& t : threads) t.join();
     for (size_t i = 0; i < n; ++i) {
       if (runs[i].failure_reason == "router_error") return runs[i].status;
-      out[c0 + i] = episode_of(*tasks[c0 + i], runs[i], opt.objective, router.reflex_floors());
+      out[c0 + i] = episode_of(*tasks[c0 + i], runs[i], opt.objective);
     }
   }
   return out;
 }
 
-double score_v1(const coord::RunResult& run, ReflexFloors floors) {
-  int revisions = 0;
+double run_score_v1(const coord::RunResult& run) {
+  // The run as one fitness example (`fitness export --unit run`): the minimum margins over its
+  // routes, the outcome from how it ended (else its last Verifier verdict), its revisions.
+  ScoreInputs in;
   std::optional<double> agent_margin, role_margin;
+  std::string last_verdict;
   for (const auto& t : run.turns) {
-    if (t.role_id == kRoleVerifier && t.verdict != "accept" && !t.verdict.empty()) ++revisions;
     if (t.agent_margin)
       agent_margin = agent_margin ? std::min(*agent_margin, *t.agent_margin) : *t.agent_margin;
     if (t.role_margin)
       role_margin = role_margin ? std::min(*role_margin, *t.role_margin) : *t.role_margin;
+    if (t.role_id == kRoleVerifier && !t.verdict.empty())
+      last_verdict = t.verdict == "accept" ? "accepted" : "revise";
   }
-  double verifier = 0;
+  in.agent_margin = agent_margin ? Json(*agent_margin) : Json();
+  in.role_margin = role_margin ? Json(*role_margin) : Json();
   if (run.outcome == "accepted")
-    verifier = 0.3;
-  else if (!run.ok() && run.outcome != "max_turns")
-    verifier = -0.35;
-  else if (revisions > 0)
-    verifier = -0.2;
-  double strength = 0;
-  if (agent_margin && role_margin) {
-    const double ratio = std::min(*agent_margin / floors.agent, *role_margin / floors.role);
-    strength = std::clamp(std::log2(std::max(ratio, 1.0)) / 4.0, 0.0, 1.0);
-  }
-  const double budget = run.budget_violation ? -0.25 : 0.0;
-  const double s = 0.5 + verifier + 0.2 * strength - 0.1 * std::min(revisions, 3) + budget;
-  return std::clamp(s, 0.0, 1.0);
+    in.verifier_status = "accepted";
+  else if (run.outcome == "failed")
+    in.verifier_status = "failed";
+  else if (!last_verdict.empty())
+    in.verifier_status = last_verdict;
+  in.revision_count = run.usage.verifier_revisions;
+  in.budget_exceeded = run.budget_violation.has_value();
+  return score_v1(in, ScoreOptions{}).score;
 }
 
 EpisodeSummary summarize(const std::vector<EpisodeResult>& results,

@@ -52,9 +52,10 @@ Result<std::vector<EpisodeResult>> run_episodes(const Router& router,
                                                 const std::vector<const Task*>& tasks,
                                                 const EpisodeOptions& opt);
 
-// Score v1 of a finished run (docs/training.md): verifier outcome, margin strength (floors
-// agent 0.24, role 1.06), revisions and budget; no latency or cost targets.
-double score_v1(const coord::RunResult& run, ReflexFloors floors);
+// Score v1 (train/fitness_score.h) of a finished run taken as one example: its minimum margins,
+// its outcome (accepted / failed, else its last Verifier verdict), revisions and budget; no
+// latency or cost targets.
+double run_score_v1(const coord::RunResult& run);
 
 struct EpisodeSummary {
   int64_t episodes = 0, correct = 0;

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <string>
 
+#include "common/cli_shell.h"
 #include "common/reference_bundle.h"
 #include "core/file_util.h"
 #include "core/json.h"
@@ -18,23 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Cmd {
-  int rc = -1;
-  std::string out;
-};
-
-// Runs `cmd`; its stdout (and its stderr too when `merge_stderr`) is captured.
-Cmd sh(const std::string& cmd, bool merge_stderr = true) {
-  Cmd r;
-  FILE* p = ::popen((cmd + (merge_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testing::Cmd;
+using testing::sh;
 
 class ReferenceBundleCli : public ::testing::Test {
  protected:

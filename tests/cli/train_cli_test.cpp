@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "common/cli_shell.h"
 #include "core/file_util.h"
 #include "core/json.h"
 
@@ -26,22 +27,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Cmd {
-  int rc = -1;
-  std::string out;
-};
-
-Cmd sh(const std::string& cmd, bool merge_stderr = true) {
-  Cmd r;
-  FILE* p = ::popen((cmd + (merge_stderr ? " 2>&1" : " 2>/dev/null")).c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testing::Cmd;
+using testing::sh;
 
 class TrainCli : public ::testing::Test {
  protected:
@@ -204,6 +191,27 @@ TEST_F(TrainCli, BadInputIsNamed) {
   Cmd live = sh(bin() + " train --base " + dir_ + "/model --train " + dir_ + "/train.jsonl --out " +
                 dir_ + "/never3 --pool default --quiet");
   EXPECT_EQ(live.rc, 2) << live.out;  // a live pool needs --allow-live
+}
+
+// Spend stops at --budget-usd: a priced (mock) pool, a cap below one candidate's spend.
+TEST_F(TrainCli, BudgetStopsSpend) {
+  std::string slots;
+  for (int i = 0; i < 7; ++i)
+    slots += std::string(i ? "," : "") + "{\"provider\": \"mock\", \"model\": \"m" +
+             std::to_string(i) + "\", \"price_in_per_mtok\": 1, \"price_out_per_mtok\": 1}";
+  const std::string pool = dir_ + "/priced_pool.json";
+  ASSERT_TRUE(write_file_atomic(pool, "{\"name\": \"priced\", \"slots\": [" + slots + "]}").ok());
+  Cmd t = sh(train_cmd("budget", "--pool " + pool + " --budget-usd 0.001 --iterations 5 --json"),
+             false);
+  ASSERT_EQ(t.rc, 0) << t.out;
+  auto j = parse_json(t.out, "train --json");
+  ASSERT_TRUE(j.ok()) << t.out;
+  EXPECT_TRUE((*j)["stopped_by_budget"].get<bool>());
+  // One candidate (16 episodes, ~60 calls of ~150 tokens at $1/Mtok: ~$0.01) passes the cap:
+  // the first iteration is dropped, nothing more is spent.
+  EXPECT_EQ((*j)["iterations"].get<int64_t>(), 0);
+  EXPECT_GE((*j)["cost_usd"].get<double>(), 0.001);
+  EXPECT_LT((*j)["cost_usd"].get<double>(), 0.05);
 }
 
 TEST_F(TrainCli, CandidateEvalReportsEverything) {

@@ -88,8 +88,9 @@ OrderedJson episode_json(const train::EpisodeResult& e) {
 
 Result<std::vector<float>> load_full_vector(const std::string& path, int64_t length) {
   // The offsets/head split does not matter here: ask for all values as "offsets".
-  TRINITY_ASSIGN_OR_RETURN(RouterVector rv, load_router_vector(path, length, 0));
-  return rv.offsets;
+  auto rv = load_router_vector(path, length, 0);
+  if (!rv.ok()) return rv.status().with_context(path);
+  return std::move(rv->offsets);
 }
 
 }  // namespace trinity::cli

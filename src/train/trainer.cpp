@@ -59,8 +59,9 @@ std::vector<float> to_f32(const std::vector<double>& x) {
 
 Result<std::vector<double>> initial_mean(const std::string& path, int64_t n) {
   if (path.empty()) return std::vector<double>(static_cast<size_t>(n), 0.0);
-  TRINITY_ASSIGN_OR_RETURN(RouterVector rv, load_router_vector(path, n, 0));
-  return std::vector<double>(rv.offsets.begin(), rv.offsets.end());
+  auto rv = load_router_vector(path, n, 0);
+  if (!rv.ok()) return rv.status().with_context("--init " + path);
+  return std::vector<double>(rv->offsets.begin(), rv->offsets.end());
 }
 
 // Keeps the log lines of iterations < `done` (a kill between the log and the state write

@@ -130,7 +130,8 @@ int run(Options& o) {
   report["stopped_by_budget"] = result->stopped_by_budget;
   report["vector"] = (std::filesystem::path(o.out) / "vector.npy").string();
   report["vector_length"] = (*router)->vector_length();
-  report["population"] = o.population;
+  report["population"] = result->population;
+  report["replications"] = o.replications;
   report["seed"] = o.seed;
   report["objective"] = train::objective_name(to.episodes.objective);
   report["cost_usd"] = coord::micro_to_usd(result->cost_micro_usd);

@@ -300,6 +300,7 @@ Result<TrainResult> Trainer::run(
     if (progress) progress(log, opt_.iterations);
   }
   result.iterations_done = static_cast<int64_t>(es->iteration());
+  result.population = es->population_size();
   result.vector = to_f32(es->state().mean);
   result.best = to_f32(es->state().best_x);
   return result;

@@ -62,6 +62,7 @@ struct TrainResult {
   std::vector<float> vector;  // the final mean
   std::vector<float> best;
   int64_t iterations_done = 0;
+  int64_t population = 0;  // lambda
   bool stopped_by_budget = false;
   int64_t cost_micro_usd = 0;
   std::vector<IterationLog> log;  // this process's iterations

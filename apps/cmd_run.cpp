@@ -176,7 +176,9 @@ void register_run(CLI::App& app, CommandRegistry& reg) {
   CLI::App* sub =
       app.add_subcommand("run", "Coordinate agents on a query until a Verifier accepts");
   add_router_source_options(sub, o->src);
-  sub->add_option("--pool", o->pool, "Agent pool JSON file, or 'mock' (built-in, default)");
+  sub->add_option("--pool", o->pool,
+                  "Agent pool JSON file, or built-in: 'mock' (default), 'skills' (simulated "
+                  "specialists), 'default' (the reference's, live)");
   auto* q = sub->add_option("--query", o->query, "The user query");
   auto* m = sub->add_option("--messages", o->messages_file, "JSON array of {role, content}");
   q->excludes(m);

@@ -90,6 +90,7 @@ class CpuModel {
     std::unique_ptr<cpu::PackedMatmul> qkv, o, gate_up, down;
     std::vector<float> input_norm, post_norm, q_norm, k_norm;
   };
+
  public:
   // Matrices that share an input under an overlay: y_i = ((x P_i) * s_i) Q_i^T, with one GEMM
   // for every P_i^T stacked and one per Q_i.

@@ -5,6 +5,8 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -186,7 +188,14 @@ Status DiskCache::put(const std::string& kind, const std::string& key, uint32_t 
   std::memcpy(head.data(), &h, sizeof(h));
   std::memcpy(head.data() + sizeof(h), sums.data(), sums.size() * sizeof(uint64_t));
 
-  const std::string file = path(kind, key);
+  const Status st = write_entry(path(kind, key), kind, head, parts);
+  if (!st.ok()) warn_unwritable(st);
+  return st;
+}
+
+Status DiskCache::write_entry(const std::string& file, const std::string& kind,
+                              const std::vector<uint8_t>& head,
+                              const std::vector<std::span<const uint8_t>>& parts) const {
   TRINITY_RETURN_IF_ERROR(make_dirs(join_path(dir_, kind)));
   AtomicFileWriter w;
   TRINITY_RETURN_IF_ERROR(w.open(file));
@@ -194,6 +203,17 @@ Status DiskCache::put(const std::string& kind, const std::string& key, uint32_t 
   for (const auto& p : parts) TRINITY_RETURN_IF_ERROR(w.write(p.data(), p.size()));
   TRINITY_RETURN_IF_ERROR(w.commit());
   return evict(max_bytes_);
+}
+
+void DiskCache::warn_unwritable(const Status& st) const {
+  // Once per process: a cache that cannot be written never changes a result, only the speed of
+  // the next start, but the user should know why starts stay slow.
+  static std::atomic<bool> warned{false};
+  if (warned.exchange(true)) return;
+  std::fprintf(stderr,
+               "trinity: warning: the cache %s cannot be written (%s); results are unchanged but "
+               "later starts redo this work (choose --cache-dir DIR, or --no-cache)\n",
+               dir_.c_str(), st.message().c_str());
 }
 
 std::vector<CacheEntryInfo> DiskCache::list() const {

@@ -74,6 +74,10 @@ class DiskCache {
   Status evict(uint64_t max_bytes) const;
 
  private:
+  Status write_entry(const std::string& file, const std::string& kind,
+                     const std::vector<uint8_t>& head,
+                     const std::vector<std::span<const uint8_t>>& parts) const;
+  void warn_unwritable(const Status& st) const;
   std::string dir_;
   bool enabled_ = false;
   uint64_t max_bytes_ = 0;

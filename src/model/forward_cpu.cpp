@@ -1,8 +1,11 @@
 // The cpu profile's layer pass; read it beside forward_ref.cpp (same steps, fused).
 #include "model/forward_cpu.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include "core/mmap.h"
@@ -99,6 +102,13 @@ Result<std::vector<std::unique_ptr<cpu::PackedMatmul>>> pack_all(const Qwen3Weig
       return std::move(*hit);
     }
   }
+  // The ~10 s of a first 0.6B start should not pass in silence at a terminal (scripts and
+  // pipes get a clean stderr).
+  if (use_cache && ::isatty(STDERR_FILENO))
+    std::fprintf(stderr,
+                 "trinity: note: packing the weights for the cpu engine (once: stored in the "
+                 "cache %s for later starts)\n",
+                 cache->dir().c_str());
   std::vector<std::unique_ptr<cpu::PackedMatmul>> out;
   for (const auto& parts : all) {
     TRINITY_ASSIGN_OR_RETURN(auto pm, cpu::PackedMatmul::create(parts));

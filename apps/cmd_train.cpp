@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
+#include <memory>
 
 #include "cli_train.h"
 #include "core/file_util.h"
@@ -62,11 +64,106 @@ Result<train::HeldoutReport> heldout_report(train::Trainer& trainer,
   return h;
 }
 
+Result<train::TrainOptions> train_options(const Options& o, const EpisodeSetup& setup) {
+  if (o.iterations < 1 || o.replications < 1 || !(o.sigma0 > 0) || o.population < 0)
+    return invalid_argument(
+        "--iterations, --replications and --sigma0 must be positive, --population >= 0");
+  bool live = false;
+  for (const auto& s : setup.pool->config.slots) live = live || s.is_live();
+  if (live && o.budget_usd < 0)
+    return invalid_argument("a live pool needs --budget-usd X (the spend cap)");
+  train::TrainOptions to;
+  TRINITY_ASSIGN_OR_RETURN(to.shaping, train::parse_shaping(o.shaping));
+  to.out_dir = o.out;
+  to.init_vector = o.init;
+  to.iterations = o.iterations;
+  to.population = o.population;
+  to.replications = o.replications;
+  to.sigma0 = o.sigma0;
+  to.seed = o.seed;
+  to.resume = o.resume;
+  to.heldout_every = o.heldout_every;
+  if (o.budget_usd >= 0) to.budget_usd = o.budget_usd;
+  to.episodes = setup.options;
+  to.episodes.seed = o.seed;
+  return to;
+}
+
+// One status line per iteration: rewritten in place on a terminal, else one line each.
+std::function<void(const train::IterationLog&, int64_t)> progress_printer(bool tty) {
+  auto t0 =
+      std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  auto first = std::make_shared<int64_t>(-1);
+  return [tty, t0, first](const train::IterationLog& l, int64_t total) {
+    if (*first < 0) *first = l.iteration - 1;
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - *t0).count();
+    const double per = el / static_cast<double>(l.iteration - *first);
+    const std::string heldout =
+        l.heldout_accuracy ? "  heldout " + std::to_string(*l.heldout_accuracy).substr(0, 5) : "";
+    std::fprintf(stderr, "%siter %lld/%lld  best %.3f  mean %.3f  sigma %.4f%s  ETA %s%s",
+                 tty ? "\r\033[K" : "", static_cast<long long>(l.iteration),
+                 static_cast<long long>(total), l.fitness_best, l.fitness_mean, l.sigma,
+                 heldout.c_str(), eta_text(per * static_cast<double>(total - l.iteration)).c_str(),
+                 tty ? "" : "\n");
+  };
+}
+
+OrderedJson train_report(const Options& o, const train::TrainOptions& to,
+                         const train::TrainResult& r, int64_t vector_length, double seconds,
+                         const EpisodeSetup& setup) {
+  OrderedJson report;
+  report["out"] = o.out;
+  report["iterations"] = r.iterations_done;
+  report["stopped_by_budget"] = r.stopped_by_budget;
+  report["vector"] = (std::filesystem::path(o.out) / "vector.npy").string();
+  report["vector_length"] = vector_length;
+  report["population"] = r.population;
+  report["replications"] = o.replications;
+  report["seed"] = o.seed;
+  report["objective"] = train::objective_name(to.episodes.objective);
+  report["cost_usd"] = coord::micro_to_usd(r.cost_micro_usd);
+  report["train_seconds"] = seconds;
+  double episodes = 0, adapt = 0, route = 0, loop = 0, heldout = 0;
+  for (const auto& l : r.log)
+    episodes += static_cast<double>(l.episodes), adapt += l.adapt_ms, route += l.route_ms,
+        loop += l.episode_ms - l.route_ms, heldout += l.heldout_ms;
+  // Training episodes per second of training (the held-out evaluations are timed apart).
+  const double train_s = seconds - heldout / 1e3;
+  report["episodes"] = episodes;
+  report["episodes_per_s"] = train_s > 0 ? episodes / train_s : 0.0;
+  report["time_ms"] = {
+      {"adapt", adapt}, {"route", route}, {"providers_and_loop", loop}, {"heldout", heldout}};
+  if (setup.cache) report["response_cache"] = setup.cache->stats().to_json();
+  return report;
+}
+
+// report.json and report.html in the output directory.
+Status write_reports(const std::string& out, const OrderedJson& report,
+                     const std::optional<train::HeldoutReport>& h) {
+  TRINITY_RETURN_IF_ERROR(write_file_atomic((std::filesystem::path(out) / "report.json").string(),
+                                            report.dump(2) + "\n"));
+  TRINITY_ASSIGN_OR_RETURN(auto log, train::read_train_log(train::log_path(out)));
+  return write_file_atomic((std::filesystem::path(out) / "report.html").string(),
+                           train::render_train_report_html(report, log, h));
+}
+
+void print_summary(const Options& o, const OrderedJson& report,
+                   const std::optional<train::HeldoutReport>& h) {
+  std::printf("trained %lld iterations in %.1f s (%.0f episodes/s): %s\n",
+              static_cast<long long>(report["iterations"].get<int64_t>()),
+              report["train_seconds"].get<double>(), report["episodes_per_s"].get<double>(),
+              report["vector"].get<std::string>().c_str());
+  if (h)
+    std::printf(
+        "held-out accuracy: untrained %.3f, trained %.3f, best single agent %.3f "
+        "(slot %d), oracle %.3f\n",
+        h->untrained, h->trained, h->best_single_agent, h->best_agent, h->oracle);
+  if (report["stopped_by_budget"].get<bool>())
+    std::printf("stopped: the spend reached --budget-usd %.4f\n", o.budget_usd);
+}
+
 int run(Options& o) {
   const std::string cmd = "train";
-  if (o.iterations < 1 || o.replications < 1 || !(o.sigma0 > 0) || o.population < 0)
-    return report_error(cmd, invalid_argument("--iterations, --replications and --sigma0 must "
-                                              "be positive, --population >= 0"));
   auto train_tasks = train::load_tasks(o.train);
   if (!train_tasks.ok()) return report_error(cmd, train_tasks.status());
   std::optional<std::vector<train::Task>> heldout;
@@ -77,73 +174,21 @@ int run(Options& o) {
   }
   auto setup = make_episode_setup(o.episodes);
   if (!setup.ok()) return report_error(cmd, setup.status());
-  bool live = false;
-  for (const auto& s : setup->pool->config.slots) live = live || s.is_live();
-  if (live && o.budget_usd < 0)
-    return report_error(cmd, invalid_argument("a live pool needs --budget-usd X (the spend cap)"));
-  auto shaping = train::parse_shaping(o.shaping);
-  if (!shaping.ok()) return report_error(cmd, shaping.status());
-  train::TrainOptions to;
-  to.out_dir = o.out;
-  to.init_vector = o.init;
-  to.iterations = o.iterations;
-  to.population = o.population;
-  to.replications = o.replications;
-  to.sigma0 = o.sigma0;
-  to.shaping = *shaping;
-  to.seed = o.seed;
-  to.resume = o.resume;
-  to.heldout_every = o.heldout_every;
-  if (o.budget_usd >= 0) to.budget_usd = o.budget_usd;
-  to.episodes = setup->options;
-  to.episodes.seed = o.seed;
-  const auto t0 = std::chrono::steady_clock::now();
+  auto to = train_options(o, *setup);
+  if (!to.ok()) return report_error(cmd, to.status());
   auto router = train::SwitchableRouter::open(o.src);
   if (!router.ok()) return report_error(cmd, router.status());
-  train::Trainer trainer(*router, setup->pool, *train_tasks, to);
+  train::Trainer trainer(*router, setup->pool, *train_tasks, *to);
+  std::function<void(const train::IterationLog&, int64_t)> progress;
   const bool tty = !o.quiet && isatty(STDERR_FILENO);
-  const auto t_train = std::chrono::steady_clock::now();
-  int64_t first_iter = -1;
-  auto progress = [&](const train::IterationLog& l, int64_t total) {
-    if (first_iter < 0) first_iter = l.iteration - 1;
-    const double el =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_train).count();
-    const double per = el / static_cast<double>(l.iteration - first_iter);
-    std::fprintf(stderr, "%siter %lld/%lld  best %.3f  mean %.3f  sigma %.4f%s  ETA %s%s",
-                 tty ? "\r\033[K" : "", static_cast<long long>(l.iteration),
-                 static_cast<long long>(total), l.fitness_best, l.fitness_mean, l.sigma,
-                 l.heldout_accuracy
-                     ? ("  heldout " + std::to_string(*l.heldout_accuracy).substr(0, 5)).c_str()
-                     : "",
-                 eta_text(per * static_cast<double>(total - l.iteration)).c_str(), tty ? "" : "\n");
-  };
-  std::function<void(const train::IterationLog&, int64_t)> on_iteration;
-  if (!o.quiet) on_iteration = progress;
-  auto result = trainer.run(on_iteration, heldout ? &*heldout : nullptr);
+  if (!o.quiet) progress = progress_printer(tty);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto result = trainer.run(progress, heldout ? &*heldout : nullptr);
   if (tty) std::fprintf(stderr, "\n");
   if (!result.ok()) return report_error(cmd, result.status());
-  const double train_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_train).count();
-  OrderedJson report;
-  report["out"] = o.out;
-  report["iterations"] = result->iterations_done;
-  report["stopped_by_budget"] = result->stopped_by_budget;
-  report["vector"] = (std::filesystem::path(o.out) / "vector.npy").string();
-  report["vector_length"] = (*router)->vector_length();
-  report["population"] = result->population;
-  report["replications"] = o.replications;
-  report["seed"] = o.seed;
-  report["objective"] = train::objective_name(to.episodes.objective);
-  report["cost_usd"] = coord::micro_to_usd(result->cost_micro_usd);
-  report["train_seconds"] = train_s;
-  double episodes = 0, adapt = 0, route = 0, loop = 0;
-  for (const auto& l : result->log)
-    episodes += static_cast<double>(l.episodes), adapt += l.adapt_ms, route += l.route_ms,
-        loop += l.episode_ms - l.route_ms;
-  report["episodes"] = episodes;
-  report["episodes_per_s"] = train_s > 0 ? episodes / train_s : 0.0;
-  report["time_ms"] = {{"adapt", adapt}, {"route", route}, {"providers_and_loop", loop}};
-  if (setup->cache) report["response_cache"] = setup->cache->stats().to_json();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  OrderedJson report = train_report(o, *to, *result, (*router)->vector_length(), seconds, *setup);
   std::optional<train::HeldoutReport> h;
   if (heldout) {
     std::vector<float> untrained(static_cast<size_t>((*router)->vector_length()), 0.0f);
@@ -157,31 +202,12 @@ int run(Options& o) {
     h = *hr;
     report["heldout"] = h->to_json();
   }
-  const std::string report_path = (std::filesystem::path(o.out) / "report.json").string();
-  Status st = write_file_atomic(report_path, report.dump(2) + "\n");
-  if (st.ok()) {
-    auto log = train::read_train_log(train::log_path(o.out));
-    if (!log.ok()) return report_error(cmd, log.status());
-    st = write_file_atomic((std::filesystem::path(o.out) / "report.html").string(),
-                           train::render_train_report_html(report, *log, h));
-  }
+  const Status st = write_reports(o.out, report, h);
   if (!st.ok()) return report_error(cmd, st);
-  (void)t0;
-  if (o.json) {
+  if (o.json)
     std::printf("%s\n", report.dump(2).c_str());
-  } else {
-    std::printf("trained %lld iterations in %.1f s (%.0f episodes/s): %s\n",
-                static_cast<long long>(result->iterations_done), train_s,
-                report["episodes_per_s"].get<double>(),
-                report["vector"].get<std::string>().c_str());
-    if (h)
-      std::printf(
-          "held-out accuracy: untrained %.3f, trained %.3f, best single agent %.3f "
-          "(slot %d), oracle %.3f\n",
-          h->untrained, h->trained, h->best_single_agent, h->best_agent, h->oracle);
-    if (result->stopped_by_budget)
-      std::printf("stopped: the spend reached --budget-usd %.4f\n", o.budget_usd);
-  }
+  else
+    print_summary(o, report, h);
   return kExitOk;
 }
 

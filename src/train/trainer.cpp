@@ -140,6 +140,7 @@ OrderedJson IterationLog::to_json() const {
   j["time_ms"] = {{"adapt", adapt_ms},
                   {"route", route_ms},
                   {"providers_and_loop", std::max(0.0, episode_ms - route_ms)},
+                  {"heldout", heldout_ms},
                   {"iteration", iteration_ms}};
   return j;
 }
@@ -282,7 +283,9 @@ Result<TrainResult> Trainer::run(
     const bool last = log.iteration == opt_.iterations;
     const std::vector<float> mean = to_f32(es->state().mean);
     if (heldout && opt_.heldout_every > 0 && (log.iteration % opt_.heldout_every == 0 || last)) {
+      const auto t_heldout = Clock::now();
       TRINITY_ASSIGN_OR_RETURN(auto hr, evaluate(mean, *heldout));
+      log.heldout_ms = ms_since(t_heldout);
       std::vector<const Task*> hp;
       for (const Task& t : *heldout) hp.push_back(&t);
       log.heldout_accuracy = summarize(hr, hp).accuracy;

@@ -53,7 +53,7 @@ struct IterationLog {
   std::optional<double> heldout_accuracy;
   std::array<int64_t, kNumAgents> agent_hist{};
   std::array<int64_t, kNumRoles> role_hist{};
-  double adapt_ms = 0, route_ms = 0, episode_ms = 0, iteration_ms = 0;
+  double adapt_ms = 0, route_ms = 0, episode_ms = 0, heldout_ms = 0, iteration_ms = 0;
   int64_t episodes = 0, cost_micro_usd = 0;
   OrderedJson to_json() const;
 };

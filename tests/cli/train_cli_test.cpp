@@ -50,12 +50,15 @@ class TrainCli : public ::testing::Test {
   static void TearDownTestSuite() { fs::remove_all(dir_); }
   static std::string bin() { return std::string("'") + TRINITY_BINARY + "'"; }
   static std::string train_cmd(const std::string& out, const std::string& extra) {
+    // One compute thread: ctest runs two tests at once on two cores, and oversubscribed OpenMP
+    // teams run several times slower; the vector does not depend on --threads (tested below).
     return bin() + " train --base " + dir_ + "/model --train " + dir_ + "/train.jsonl --out " +
-           dir_ + "/" + out + " --quiet " + extra;
+           dir_ + "/" + out + " --quiet " +
+           (extra.find("--threads") == std::string::npos ? "--threads 1 " : "") + extra;
   }
   static Json eval_json(const std::string& vector, const std::string& extra = "") {
     Cmd r = sh(bin() + " candidate eval --base " + dir_ + "/model --vector " + vector +
-                   " --tasks " + dir_ + "/fresh.jsonl --json " + extra,
+                   " --tasks " + dir_ + "/fresh.jsonl --threads 1 --json " + extra,
                false);
     EXPECT_EQ(r.rc, 0) << r.out;
     auto j = parse_json(r.out, "candidate eval --json");
@@ -115,6 +118,8 @@ TEST_F(TrainCli, ResumeAfterSigkillIsIdentical) {
                                    "6",
                                    "--replications",
                                    "8",
+                                   "--threads",
+                                   "1",
                                    "--seed",
                                    "5"};
   std::vector<char*> argv;

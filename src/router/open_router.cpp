@@ -74,6 +74,16 @@ Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unad
   return m;
 }
 
+EngineOptions engine_options(const RouterSource& src, const DiskCache& cache,
+                             const AdaptedModel& m) {
+  EngineOptions eo;
+  eo.threads = src.threads;
+  eo.prefix_cache_mb = src.prefix_cache_mb;
+  eo.cache = &cache;
+  eo.weights_identity = m.identity;
+  return eo;
+}
+
 Result<std::shared_ptr<Router>> open_router(const RouterSource& src, StageTimes* times) {
   if (src.profile == "mock_tiny")
     return std::shared_ptr<Router>(std::make_shared<MockTinyRouter>());
@@ -88,13 +98,8 @@ Result<std::shared_ptr<Router>> open_router(const RouterSource& src, StageTimes*
   auto tok = tok::load_tokenizer_cached(tok_dir, &cache);
   if (!tok.ok()) return tok.status().with_context("loading the tokenizer of " + tok_dir);
   clock.mark("tokenizer");
-  EngineOptions eo;
-  eo.threads = src.threads;
-  eo.prefix_cache_mb = src.prefix_cache_mb;
-  eo.cache = &cache;
-  eo.weights_identity = m.identity;
   TRINITY_ASSIGN_OR_RETURN(std::unique_ptr<ForwardEngine> engine,
-                           make_engine(profile.name, m.weights, eo));
+                           make_engine(profile.name, m.weights, engine_options(src, cache, m)));
   clock.mark("engine");
   // Warm-up: one 2-token forward starts the thread team, JIT-compiles the GEMM kernels and
   // brings the code in, so the first real route costs what later ones do (not in the cache).

@@ -8,6 +8,7 @@
 
 #include "core/disk_cache.h"
 #include "core/stage_times.h"
+#include "model/engine.h"
 #include "model/weights.h"
 #include "router/route.h"
 
@@ -39,6 +40,11 @@ struct AdaptedModel {
 // `times` (optional) receives the load steps: weights, bundle_verify, bundle_apply (or adapt).
 Result<AdaptedModel> load_adapted_model(const RouterSource& src, bool allow_unadapted = false,
                                         StageTimes* times = nullptr);
+
+// The engine options of a source: its threads and prefix cache, and the packed-weights cache
+// keyed by the model's identity (`cache` must outlive the engine's creation).
+EngineOptions engine_options(const RouterSource& src, const DiskCache& cache,
+                             const AdaptedModel& m);
 
 // `times` (optional) receives every load step, those of load_adapted_model plus tokenizer and
 // engine (weight packing).

@@ -40,13 +40,8 @@ Result<std::shared_ptr<SwitchableRouter>> SwitchableRouter::open(const RouterSou
   TRINITY_ASSIGN_OR_RETURN(auto overlay, build_svf_overlay(*m.weights, src.layer, src.threads));
   t.overlay_ms = ms_since(t0);
   t0 = Clock::now();
-  EngineOptions eo;
-  eo.threads = src.threads;
-  eo.prefix_cache_mb = src.prefix_cache_mb;
-  eo.cache = &cache;
-  eo.weights_identity = m.identity;
   TRINITY_ASSIGN_OR_RETURN(std::unique_ptr<ForwardEngine> engine,
-                           make_engine(profile.name, m.weights, eo));
+                           make_engine(profile.name, m.weights, engine_options(src, cache, m)));
   TRINITY_RETURN_IF_ERROR(engine->set_svf_overlay(overlay));
   t.engine_ms = ms_since(t0);
   auto r = std::shared_ptr<SwitchableRouter>(new SwitchableRouter());

@@ -146,14 +146,27 @@ void register_serve(CLI::App& app, CommandRegistry& reg) {
                   "(default 1000 us; 0 disables)");
   sub->add_option("--route-batch-max", c.route_batch_max, "Largest routing batch (default 32)");
   sub->add_option("--http-threads", c.http_threads,
-                  "HTTP worker threads (default: max-concurrency + 32)");
+                  "Worker threads for runs and routing (default: max-concurrency + 4); idle and "
+                  "reading connections hold none");
+  sub->add_option("--max-connections", c.max_connections,
+                  "Open connections; beyond it a new connection gets 503 at once (default 1024)");
+  sub->add_option("--max-header-bytes", c.max_header_bytes,
+                  "Largest request head, request line and headers together (default 65536; "
+                  "more: 431)");
+  sub->add_option("--head-timeout-ms", c.head_timeout_ms,
+                  "A request head must arrive whole within this, from its first byte (default "
+                  "10000; else 408)");
+  sub->add_option("--max-json-values", c.json_bounds.max_values,
+                  "JSON values in a request body, checked before it is parsed (default 50000; "
+                  "more: 400)");
   sub->add_option("--read-timeout-ms", c.read_timeout_ms,
-                  "Idle/slow client read timeout (default 10000)");
+                  "A request body that makes no progress for this long gets 408 (default 10000)");
   sub->add_option("--write-timeout-ms", c.write_timeout_ms,
-                  "Slow client write timeout (default 10000)");
+                  "A response write that makes no progress for this long closes the connection "
+                  "(default 10000)");
   sub->add_option("--drain-timeout-ms", c.drain_timeout_ms,
-                  "On SIGTERM, wait this long for in-flight runs before cancelling them "
-                  "(default 30000)");
+                  "On SIGTERM, wait this long for in-flight runs before cancelling them; then "
+                  "every connection is closed and the process exits (default 30000)");
   sub->add_option("--stream-heartbeat-ms", c.stream_heartbeat_ms,
                   "Idle SSE streams get a ': ping' comment this often (default 500)");
   sub->add_flag("--quiet", o->quiet, "No access log on stderr");

@@ -36,8 +36,11 @@ class RunObserver {
     } else if (type == "provider_dispatch_finished") {
       const std::string provider = ev.value("provider", "");
       const bool ok = ev.value("status", "") == "ok";
-      metrics_.inc("trinity_provider_calls_total",
-                   {{"provider", provider}, {"status", ok ? "ok" : "error"}});
+      const bool cancelled = !ok && ev.value("reason", "") == "cancelled";
+      metrics_.inc("trinity_provider_calls_total", {{"provider", provider},
+                                                    {"status", ok          ? "ok"
+                                                               : cancelled ? "cancelled"
+                                                                           : "error"}});
       metrics_.observe("trinity_provider_latency_seconds", {{"provider", provider}},
                        static_cast<double>(ev.value("latency_ms", int64_t{0})) / 1000.0);
       if (ok) {
@@ -47,6 +50,9 @@ class RunObserver {
         if (attempts > 1)
           metrics_.inc("trinity_provider_retries_total", {{"provider", provider}},
                        static_cast<double>(attempts - 1));
+      } else if (ev.value("reason", "") == "cancelled") {
+        // The run was cancelled (client gone, drain timeout): not the provider's failure.
+        metrics_.inc("trinity_provider_calls_cancelled_total", {{"provider", provider}});
       } else {
         metrics_.inc("trinity_provider_errors_total", {{"provider", provider}});
       }
@@ -122,34 +128,137 @@ struct StreamState {
   }
 };
 
+// Streams one run as SSE on `out` (see the header comment for the
+// event order).
+void stream_chat(Server::Impl& s, StreamState& st, ResponseWriter& out) {
+  StreamState* sp = &st;
+  auto ext_chunk = [sp](OrderedJson x) {
+    OrderedJson c = chunk_json(sp->id, sp->created, nullptr, nullptr);
+    c["trinity"] = std::move(x);
+    return sse_event(c);
+  };
+  const HttpHeaders headers = {{"Content-Type", "text/event-stream"},
+                               {"Cache-Control", "no-cache"},
+                               {"X-Accel-Buffering", "no"},
+                               {"X-Trinity-Run-Id", st.run.run_id}};
+  OrderedJson role_delta;
+  role_delta["role"] = "assistant";
+  role_delta["content"] = "";
+  OrderedJson started;
+  started["run_id"] = st.run.run_id;
+  started["event"] = "run_started";
+  if (!out.begin_stream(200, headers) ||
+      !out.write(sse_event(chunk_json(st.id, st.created, &role_delta, nullptr))) ||
+      !out.write(ext_chunk(std::move(started)))) {
+    s.metrics.inc("trinity_client_disconnects_total");
+    return;
+  }
+
+  st.observer.emplace(s.metrics, st.run.run_id, [sp, ext_chunk](OrderedJson x) {
+    std::string e = ext_chunk(std::move(x));
+    std::lock_guard<std::mutex> lock(sp->mu);
+    sp->events.push_back(std::move(e));
+    sp->cv.notify_all();
+  });
+  st.run.options.cancel = &st.cancel->flag;
+  st.run.options.on_event = [sp](const OrderedJson& ev) { sp->observer->on_event(ev); };
+  st.started = std::chrono::steady_clock::now();
+  s.metrics.inflight_runs += 1;
+  st.worker = std::thread([sp] {
+    Server::Impl& impl = *sp->impl;
+    coord::RunResult r =
+        coord::Orchestrator(impl.router, sp->run.pool).run(sp->request.messages, sp->run.options);
+    std::lock_guard<std::mutex> lock(sp->mu);
+    sp->result = std::move(r);
+    sp->done = true;
+    sp->cv.notify_all();
+  });
+
+  bool connected = true;
+  const auto heartbeat = std::chrono::milliseconds(s.config.stream_heartbeat_ms);
+  for (;;) {
+    std::deque<std::string> batch;
+    bool finished = false;
+    {
+      std::unique_lock<std::mutex> lock(st.mu);
+      st.cv.wait_for(lock, heartbeat, [&] { return !st.events.empty() || st.done; });
+      batch.swap(st.events);
+      finished = st.done;
+    }
+    for (const auto& e : batch) {
+      if (!out.write(e)) {
+        connected = false;
+        break;
+      }
+    }
+    if (!connected || finished) break;
+    if (batch.empty() && !out.write(": ping\n\n")) {
+      connected = false;
+      break;
+    }
+  }
+  if (!connected) st.cancel->flag.store(true);
+  st.worker.join();
+  s.metrics.inflight_runs -= 1;
+  const coord::RunResult& r = *st.result;
+  s.record_run(r, seconds_since(st.started));
+  if (!connected) {
+    s.metrics.inc("trinity_client_disconnects_total");
+    return;
+  }
+  st.slot.reset();  // the run is over: admit the next one while the tail is written
+
+  OrderedJson ext = trinity_extension(r, st.run.trace_ref);
+  ext["event"] = "run_finished";
+  std::string tail;
+  if (r.ok() && r.answer) {
+    tail += ext_chunk(std::move(ext));
+    for (const auto& piece : split_deltas(s.redactor.remove_secrets(*r.answer))) {
+      OrderedJson d;
+      d["content"] = piece;
+      tail += sse_event(chunk_json(st.id, st.created, &d, nullptr));
+    }
+    OrderedJson empty = OrderedJson::object();
+    tail += sse_event(chunk_json(st.id, st.created, &empty, "stop"));
+    if (st.request.include_usage) {
+      OrderedJson u = chunk_json(st.id, st.created, nullptr, nullptr);
+      u["usage"] = st.observer->usage().to_json();
+      tail += sse_event(u);
+    }
+  } else {
+    s.log_run_failure(r);
+    ApiError e = run_failure_error(r);
+    e.message = s.redactor.redact_text(e.message);
+    OrderedJson err = e.body();
+    err["trinity"] = std::move(ext);
+    tail += sse_event(err);
+  }
+  tail += "data: [DONE]\n\n";
+  if (out.write(tail)) out.finish();
+}
+
 }  // namespace
 
-void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& res) {
-  if (draining) {
-    res.set_header("Retry-After", std::to_string(config.retry_after_s));
-    return send_error(res, {503, "server_error", "shutting_down", "the server is shutting down"});
-  }
-  auto body = parse_json(req.body, "request body");
+void Server::Impl::handle_chat(const HttpRequest& req, ResponseWriter& out,
+                               std::shared_ptr<Slot> slot) {
+  auto body = parse_body(req);
   if (!body.ok())
-    return send_error(res, {400, "invalid_request_error", "invalid_json", body.status().message()});
+    return void(
+        out.send(error({400, "invalid_request_error", "invalid_json", body.status().message()})));
   auto parsed = parse_chat_request(*body);
   if (!parsed.ok())
-    return send_error(res,
-                      {400, "invalid_request_error", "invalid_request", parsed.status().message()});
+    return void(out.send(
+        error({400, "invalid_request_error", "invalid_request", parsed.status().message()})));
   ChatCompletionRequest request = std::move(parsed).value();
   if (request.model != kServedModel)
-    return send_error(res, {404, "invalid_request_error", "model_not_found",
-                            "the model '" + request.model +
-                                "' does not exist: this server answers for model \"trinity\""});
-  auto slot = try_acquire();
-  if (!slot) {
-    res.set_header("Retry-After", std::to_string(config.retry_after_s));
-    return send_error(res, {429, "rate_limit_error", "too_many_requests",
-                            "the server is at --max-concurrency; retry later"});
-  }
+    return void(
+        out.send(error({404, "invalid_request_error", "model_not_found",
+                        "the model '" + request.model +
+                            "' does not exist: this server answers for model \"trinity\""})));
   auto pool = pools->pool_for(request.overrides);
   if (!pool.ok())
-    return send_error(res, {400, "invalid_request_error", "unsupported", pool.status().message()});
+    return void(
+        out.send(error({400, "invalid_request_error", "unsupported", pool.status().message()})));
 
   PreparedRun run;
   run.run_id = random_hex_id(16);
@@ -158,12 +267,16 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
   if (!config.trace_dir.empty()) {
     const std::string path = config.trace_dir + "/" + run.run_id + ".jsonl";
     auto w = coord::JsonlTraceWriter::open(path, config.trace_content);
-    if (!w.ok()) return send_error(res, {500, "server_error", "trace_error", w.status().message()});
+    if (!w.ok()) {
+      std::fprintf(stderr, "serve: run %s: %s\n", run.run_id.c_str(), w.status().message().c_str());
+      return void(out.send(
+          error({500, "server_error", "trace_error", "the run's trace file cannot be written"})));
+    }
     run.trace = std::move(w).value();
     run.options.sinks.push_back(run.trace.get());
     run.trace_ref = path;
   }
-  res.set_header("X-Trinity-Run-Id", run.run_id);
+  out.set_log_note("run " + run.run_id);
   const std::string id = "chatcmpl-" + run.run_id;
   const int64_t created = unix_seconds();
 
@@ -178,128 +291,33 @@ void Server::Impl::handle_chat(const httplib::Request& req, httplib::Response& r
     metrics.inflight_runs -= 1;
     record_run(r, seconds_since(t0));
     OrderedJson ext = trinity_extension(r, run.trace_ref);
-    if (!r.ok() || !r.answer) return send_error(res, run_failure_error(r), &ext);
-    return send_json(res, 200,
-                     chat_completion_json(id, created, redactor.remove_secrets(*r.answer),
-                                          observer.usage(), std::move(ext)));
+    HttpReply reply;
+    if (!r.ok() || !r.answer) {
+      log_run_failure(r);
+      reply = error(run_failure_error(r), &ext);
+    } else {
+      reply = json_reply(200, chat_completion_json(id, created, redactor.remove_secrets(*r.answer),
+                                                   observer.usage(), std::move(ext)));
+    }
+    reply.headers.emplace_back("X-Trinity-Run-Id", run.run_id);
+    out.send(reply);
+    return;
   }
 
-  auto st = std::make_shared<StreamState>();
-  st->impl = this;
-  st->slot = std::move(slot);
-  st->cancel = std::make_unique<CancelHandle>(this);
-  st->request = std::move(request);
-  st->run = std::move(run);
-  st->id = id;
-  st->created = created;
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");
-  res.set_chunked_content_provider("text/event-stream", [st](size_t, httplib::DataSink& sink) {
-    // Callbacks stored inside the state use a raw pointer (no ownership cycle); the run
-    // thread is joined before this call returns (or by the state's destructor).
-    StreamState* sp = st.get();
-    Server::Impl& s = *sp->impl;
-    auto write = [&sink](const std::string& text) { return sink.write(text.data(), text.size()); };
-    auto ext_chunk = [sp](OrderedJson x) {
-      OrderedJson c = chunk_json(sp->id, sp->created, nullptr, nullptr);
-      c["trinity"] = std::move(x);
-      return sse_event(c);
-    };
-    OrderedJson role_delta;
-    role_delta["role"] = "assistant";
-    role_delta["content"] = "";
-    OrderedJson started;
-    started["run_id"] = st->run.run_id;
-    started["event"] = "run_started";
-    if (!write(sse_event(chunk_json(st->id, st->created, &role_delta, nullptr))) ||
-        !write(ext_chunk(std::move(started)))) {
-      s.metrics.inc("trinity_client_disconnects_total");
-      return false;
-    }
+  StreamState st;
+  st.impl = this;
+  st.slot = std::move(slot);
+  st.cancel = std::make_unique<CancelHandle>(this);
+  st.request = std::move(request);
+  st.run = std::move(run);
+  st.id = id;
+  st.created = created;
+  stream_chat(*this, st, out);
+}
 
-    st->observer.emplace(s.metrics, st->run.run_id, [sp, ext_chunk](OrderedJson x) {
-      std::string e = ext_chunk(std::move(x));
-      std::lock_guard<std::mutex> lock(sp->mu);
-      sp->events.push_back(std::move(e));
-      sp->cv.notify_all();
-    });
-    st->run.options.cancel = &st->cancel->flag;
-    st->run.options.on_event = [sp](const OrderedJson& ev) { sp->observer->on_event(ev); };
-    st->started = std::chrono::steady_clock::now();
-    s.metrics.inflight_runs += 1;
-    st->worker = std::thread([sp] {
-      Server::Impl& impl = *sp->impl;
-      coord::RunResult r =
-          coord::Orchestrator(impl.router, sp->run.pool).run(sp->request.messages, sp->run.options);
-      std::lock_guard<std::mutex> lock(sp->mu);
-      sp->result = std::move(r);
-      sp->done = true;
-      sp->cv.notify_all();
-    });
-
-    bool connected = true;
-    const auto heartbeat = std::chrono::milliseconds(s.config.stream_heartbeat_ms);
-    for (;;) {
-      std::deque<std::string> batch;
-      bool finished = false;
-      {
-        std::unique_lock<std::mutex> lock(st->mu);
-        st->cv.wait_for(lock, heartbeat, [&] { return !st->events.empty() || st->done; });
-        batch.swap(st->events);
-        finished = st->done;
-      }
-      for (const auto& e : batch) {
-        if (!write(e)) {
-          connected = false;
-          break;
-        }
-      }
-      if (!connected || finished) break;
-      if (batch.empty() && !write(": ping\n\n")) {
-        connected = false;
-        break;
-      }
-    }
-    if (!connected) st->cancel->flag.store(true);
-    st->worker.join();
-    s.metrics.inflight_runs -= 1;
-    const coord::RunResult& r = *st->result;
-    s.record_run(r, seconds_since(st->started));
-    if (!connected) {
-      s.metrics.inc("trinity_client_disconnects_total");
-      return false;
-    }
-    st->slot.reset();  // the run is over: admit the next one while the tail is written
-
-    OrderedJson ext = trinity_extension(r, st->run.trace_ref);
-    ext["event"] = "run_finished";
-    std::string tail;
-    if (r.ok() && r.answer) {
-      tail += ext_chunk(std::move(ext));
-      for (const auto& piece : split_deltas(s.redactor.remove_secrets(*r.answer))) {
-        OrderedJson d;
-        d["content"] = piece;
-        tail += sse_event(chunk_json(st->id, st->created, &d, nullptr));
-      }
-      OrderedJson empty = OrderedJson::object();
-      tail += sse_event(chunk_json(st->id, st->created, &empty, "stop"));
-      if (st->request.include_usage) {
-        OrderedJson u = chunk_json(st->id, st->created, nullptr, nullptr);
-        u["usage"] = st->observer->usage().to_json();
-        tail += sse_event(u);
-      }
-    } else {
-      ApiError e = run_failure_error(r);
-      e.message = s.redactor.redact_text(e.message);
-      OrderedJson err = e.body();
-      err["trinity"] = std::move(ext);
-      tail += sse_event(err);
-    }
-    tail += "data: [DONE]\n\n";
-    if (!write(tail)) return false;
-    sink.done();
-    return true;
-  });
+void Server::Impl::log_run_failure(const coord::RunResult& r) const {
+  std::fprintf(stderr, "serve: run %s failed: %s: %s\n", r.run_id.c_str(), r.failure_reason.c_str(),
+               redactor.redact_text(r.status.message()).c_str());
 }
 
 }  // namespace trinity::server

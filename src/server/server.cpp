@@ -12,9 +12,9 @@
 namespace trinity::server {
 namespace {
 
-thread_local std::chrono::steady_clock::time_point tl_request_start;
-
-const char* endpoint_label(const std::string& path) {
+const char* endpoint_label(const HttpRequest& req) {
+  const std::string& path = req.path;
+  if (req.method.empty()) return "malformed";
   if (path == "/v1/chat/completions") return "chat_completions";
   if (path == "/v1/route") return "route";
   if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0) return "models";
@@ -24,12 +24,48 @@ const char* endpoint_label(const std::string& path) {
 }
 
 // Constant-time comparison (the key's length is not secret).
-bool same_secret(const std::string& a, const std::string& b) {
+bool same_secret(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   unsigned char diff = 0;
   for (size_t i = 0; i < a.size(); ++i)
     diff |= static_cast<unsigned char>(a[i]) ^ static_cast<unsigned char>(b[i]);
   return diff == 0;
+}
+
+// The credentials of "Authorization: Bearer <token>": the scheme is case-insensitive (RFC 9110
+// 11.1) and any run of spaces or tabs may separate it from the token. Empty when absent.
+std::string_view bearer_token(const std::string* header) {
+  if (!header) return {};
+  std::string_view v = *header;
+  const size_t sp = v.find_first_of(" \t");
+  if (sp == std::string_view::npos || !iequals(v.substr(0, sp), "bearer")) return {};
+  v.remove_prefix(sp);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  return v;
+}
+
+// %XX-decodes a path segment; nullopt when an escape is malformed or decodes to a control byte.
+std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
+    if (hi < 0 || lo < 0 || hi * 16 + lo < 0x20) return std::nullopt;
+    out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return out;
 }
 
 ApiError error_for_status(int status) {
@@ -54,9 +90,26 @@ ApiError error_for_status(int status) {
       e.code = "request_too_large";
       e.message = "request body exceeds the server's --max-body-bytes";
       break;
+    case 408:
+      e.code = "request_timeout";
+      e.message = "request timed out";
+      break;
     case 414:
       e.code = "uri_too_long";
       e.message = "request URI too long";
+      break;
+    case 415:
+      e.code = "unsupported_media_type";
+      e.message = "unsupported media type";
+      break;
+    case 431:
+      e.code = "request_header_fields_too_large";
+      e.message = "request header fields too large";
+      break;
+    case 503:
+      e.type = "server_error";
+      e.code = "unavailable";
+      e.message = "service unavailable";
       break;
     default:
       e.type = status >= 500 ? "server_error" : "invalid_request_error";
@@ -118,11 +171,6 @@ int64_t unix_seconds() {
       .count();
 }
 
-void HttpServer::raise_backlog(int backlog) {
-  const socket_t s = svr_sock_;
-  if (s != INVALID_SOCKET) ::listen(s, backlog);
-}
-
 Server::Impl::Slot::~Slot() {
   std::lock_guard<std::mutex> lock(impl->mu);
   impl->in_flight -= 1;
@@ -146,19 +194,28 @@ Server::Impl::CancelHandle::~CancelHandle() {
   impl->cancels.erase(&flag);
 }
 
-void Server::Impl::send_json(httplib::Response& res, int status, const OrderedJson& j) const {
-  res.status = status;
-  res.set_content(j.dump(-1, ' ', false, OrderedJson::error_handler_t::replace),
-                  "application/json");
+HttpReply Server::Impl::json_reply(int status, const OrderedJson& j) {
+  HttpReply r;
+  r.status = status;
+  r.headers.emplace_back("Content-Type", "application/json");
+  r.body = j.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
+  return r;
 }
 
-void Server::Impl::send_error(httplib::Response& res, const ApiError& e,
-                              const OrderedJson* trinity) const {
+HttpReply Server::Impl::error(const ApiError& e, const OrderedJson* trinity) const {
   ApiError safe = e;
   safe.message = redactor.redact_text(e.message);
   OrderedJson body = safe.body();
   if (trinity) body["trinity"] = *trinity;
-  send_json(res, e.http_status, body);
+  HttpReply r = json_reply(e.http_status, body);
+  if (e.http_status == 429 || e.http_status == 503)
+    r.headers.emplace_back("Retry-After", std::to_string(config.retry_after_s));
+  return r;
+}
+
+Result<Json> Server::Impl::parse_body(const HttpRequest& req) const {
+  TRINITY_RETURN_IF_ERROR(check_json_bounds(req.body, config.json_bounds, "request body"));
+  return parse_json(req.body, "request body");
 }
 
 void Server::Impl::record_run(const coord::RunResult& r, double seconds) {
@@ -186,132 +243,160 @@ coord::RunOptions Server::Impl::run_options(const ChatCompletionRequest& req,
   return o;
 }
 
-void Server::Impl::handle_route(const httplib::Request& req, httplib::Response& res) {
-  if (draining) {
-    ApiError e{503, "server_error", "shutting_down", "the server is shutting down"};
-    res.set_header("Retry-After", std::to_string(config.retry_after_s));
-    return send_error(res, e);
-  }
-  auto body = parse_json(req.body, "request body");
+void Server::Impl::handle_route(const HttpRequest& req, ResponseWriter& out) {
+  auto body = parse_body(req);
   if (!body.ok())
-    return send_error(res, {400, "invalid_request_error", "invalid_json", body.status().message()});
+    return void(
+        out.send(error({400, "invalid_request_error", "invalid_json", body.status().message()})));
   const Json* messages = &*body;
   if (body->is_object()) {
     auto it = body->find("messages");
     if (it == body->end())
-      return send_error(res,
-                        {400, "invalid_request_error", "invalid_request", "messages is required"});
+      return void(out.send(
+          error({400, "invalid_request_error", "invalid_request", "messages is required"})));
     messages = &*it;
   }
   auto parsed = parse_openai_messages(*messages);
   if (!parsed.ok())
-    return send_error(res,
-                      {400, "invalid_request_error", "invalid_request", parsed.status().message()});
-  auto slot = try_acquire();
-  if (!slot) {
-    res.set_header("Retry-After", std::to_string(config.retry_after_s));
-    return send_error(res, {429, "rate_limit_error", "too_many_requests",
-                            "the server is at --max-concurrency; retry later"});
-  }
+    return void(out.send(
+        error({400, "invalid_request_error", "invalid_request", parsed.status().message()})));
   auto d = router->route(*parsed);
-  if (!d.ok()) return send_error(res, {500, "server_error", "router_error", d.status().message()});
-  send_json(res, 200, d->to_json());
+  if (!d.ok()) {
+    std::fprintf(stderr, "serve: route failed: %s\n", d.status().message().c_str());
+    return void(
+        out.send(error({500, "server_error", "router_error", "the router failed on this input"})));
+  }
+  out.send(json_reply(200, d->to_json()));
 }
 
-void Server::Impl::install_routes() {
-  http.set_read_timeout(std::chrono::milliseconds(config.read_timeout_ms));
-  http.set_write_timeout(std::chrono::milliseconds(config.write_timeout_ms));
-  http.set_keep_alive_timeout(config.keep_alive_timeout_s);
-  http.set_keep_alive_max_count(1000);
-  http.set_payload_max_length(static_cast<size_t>(config.max_body_bytes));
-  const size_t threads = static_cast<size_t>(config.http_threads > 0 ? config.http_threads
-                                                                     : config.max_concurrency + 32);
-  http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+HttpReply Server::Impl::healthz() const {
+  // Unauthenticated: state only, nothing about files or the pool's configuration.
+  OrderedJson j;
+  j["status"] = draining ? "draining" : "ok";
+  j["model"] = kServedModel;
+  j["router_profile"] = inner_router->profile();
+  j["in_flight_runs"] = metrics.inflight_runs.load();
+  return json_reply(draining ? 503 : 200, j);
+}
 
-  http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    tl_request_start = std::chrono::steady_clock::now();
-    if (!config.api_key.empty() && req.path.rfind("/v1/", 0) == 0) {
-      const std::string auth = req.get_header_value("Authorization");
-      const std::string prefix = "Bearer ";
-      const bool ok = auth.size() > prefix.size() && auth.compare(0, prefix.size(), prefix) == 0 &&
-                      same_secret(auth.substr(prefix.size()), config.api_key);
-      if (!ok) {
-        res.set_header("WWW-Authenticate", "Bearer");
-        send_error(res, {401, "authentication_error", "invalid_api_key",
-                         auth.empty() ? "missing API key: send Authorization: Bearer <key>"
-                                      : "incorrect API key"});
-        return httplib::Server::HandlerResponse::Handled;
-      }
-    }
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-  http.set_error_handler(
-      httplib::Server::HandlerWithResponse([this](const httplib::Request&, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        send_error(res, error_for_status(res.status));
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  http.set_exception_handler(
-      [this](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-        send_error(res, {500, "server_error", "internal_error", "internal server error"});
-      });
-  http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - tl_request_start).count();
-    const char* ep = endpoint_label(req.path);
-    metrics.inc("trinity_http_requests_total",
-                {{"endpoint", ep}, {"status", std::to_string(res.status)}});
-    metrics.observe("trinity_http_request_duration_seconds", {{"endpoint", ep}}, s);
-    if (config.access_log) {
-      const std::string run_id = res.get_header_value("X-Trinity-Run-Id");
-      std::fprintf(stderr, "serve: %s %s %d %.1fms%s%s\n", req.method.c_str(), ep, res.status,
-                   s * 1000.0, run_id.empty() ? "" : " run ", run_id.c_str());
-    }
-  });
-
-  http.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
-    OrderedJson j;
-    j["status"] = draining ? "draining" : "ok";
-    j["model"] = kServedModel;
-    j["router_profile"] = inner_router->profile();
-    j["router_backend"] = inner_router->backend_label();
-    j["pool"] = pools->base()->config.name;
-    j["in_flight_runs"] = metrics.inflight_runs.load();
-    send_json(res, draining ? 503 : 200, j);
-  });
-  http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    res.set_content(metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  auto model_json = [this](const std::string& id, const std::string& owner) {
+HttpReply Server::Impl::models(const std::string& id) const {
+  auto model_json = [this](const std::string& mid, const std::string& owner) {
     OrderedJson m;
-    m["id"] = id;
+    m["id"] = mid;
     m["object"] = "model";
     m["created"] = started_unix;
     m["owned_by"] = owner;
     return m;
   };
-  http.Get("/v1/models", [this, model_json](const httplib::Request&, httplib::Response& res) {
+  if (id.empty()) {
     OrderedJson j;
     j["object"] = "list";
     j["data"] = OrderedJson::array();
     j["data"].push_back(model_json(kServedModel, "trinity"));
     for (const auto& m : pools->model_ids()) j["data"].push_back(model_json(m, "trinity-pool"));
-    send_json(res, 200, j);
-  });
-  http.Get(R"(/v1/models/(.+))",
-           [this, model_json](const httplib::Request& req, httplib::Response& res) {
-             const std::string id = req.matches[1];
-             if (id == kServedModel) return send_json(res, 200, model_json(id, "trinity"));
-             for (const auto& m : pools->model_ids())
-               if (m == id) return send_json(res, 200, model_json(id, "trinity-pool"));
-             send_error(res, {404, "invalid_request_error", "model_not_found",
-                              "the model '" + id + "' does not exist"});
-           });
-  http.Post("/v1/route", [this](const httplib::Request& req, httplib::Response& res) {
-    handle_route(req, res);
-  });
-  http.Post("/v1/chat/completions",
-            [this](const httplib::Request& req, httplib::Response& res) { handle_chat(req, res); });
+    return json_reply(200, j);
+  }
+  if (id == kServedModel) return json_reply(200, model_json(id, "trinity"));
+  for (const auto& m : pools->model_ids())
+    if (m == id) return json_reply(200, model_json(id, "trinity-pool"));
+  return error(
+      {404, "invalid_request_error", "model_not_found", "the model '" + id + "' does not exist"});
+}
+
+HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
+  enum class Ep { kNone, kHealthz, kMetrics, kModels, kModel, kRoute, kChat };
+  const std::string& path = req.path;
+  Ep ep = Ep::kNone;
+  if (path == "/healthz") ep = Ep::kHealthz;
+  if (path == "/metrics") ep = Ep::kMetrics;
+  if (path == "/v1/models") ep = Ep::kModels;
+  if (path.size() > 11 && path.rfind("/v1/models/", 0) == 0) ep = Ep::kModel;
+  if (path == "/v1/route") ep = Ep::kRoute;
+  if (path == "/v1/chat/completions") ep = Ep::kChat;
+
+  if (!config.api_key.empty() && path.rfind("/v1/", 0) == 0) {
+    const std::string* auth = req.header("Authorization");
+    if (!same_secret(bearer_token(auth), config.api_key)) {
+      HttpReply r =
+          error({401, "authentication_error", "invalid_api_key",
+                 auth ? "incorrect API key" : "missing API key: send Authorization: Bearer <key>"});
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return {std::move(r), nullptr};
+    }
+  }
+  if (ep == Ep::kNone) return {error(error_for_status(404)), nullptr};
+  const bool post_only = ep == Ep::kRoute || ep == Ep::kChat;
+  const bool method_ok =
+      post_only ? req.method == "POST" : (req.method == "GET" || req.method == "HEAD");
+  if (!method_ok) {
+    ApiError e = error_for_status(405);
+    e.message = "method " + req.method + " not allowed on " + path +
+                " (allowed: " + (post_only ? "POST" : "GET, HEAD") + ")";
+    HttpReply r = error(e);
+    r.headers.emplace_back("Allow", post_only ? "POST" : "GET, HEAD");
+    return {std::move(r), nullptr};
+  }
+  switch (ep) {
+    case Ep::kHealthz:
+      return {healthz(), nullptr};
+    case Ep::kMetrics: {
+      HttpReply r;
+      r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+      r.body = metrics.render();
+      return {std::move(r), nullptr};
+    }
+    case Ep::kModels:
+      return {models(""), nullptr};
+    case Ep::kModel: {
+      auto id = percent_decode(std::string_view(path).substr(11));
+      if (!id)
+        return {error({400, "invalid_request_error", "invalid_request", "malformed model id"}),
+                nullptr};
+      return {models(*id), nullptr};
+    }
+    default:
+      break;
+  }
+  // Runs and routing: admitted (or refused) on the head, before the body is read or parsed.
+  if (draining)
+    return {error({503, "server_error", "shutting_down", "the server is shutting down"}), nullptr};
+  auto slot = try_acquire();
+  if (!slot)
+    return {error({429, "rate_limit_error", "too_many_requests",
+                   "the server is at --max-concurrency; retry later"}),
+            nullptr};
+  if (ep == Ep::kRoute) {
+    return {std::nullopt,
+            [this, slot](const HttpRequest& r, ResponseWriter& out) { handle_route(r, out); }};
+  }
+  return {std::nullopt,
+          [this, slot](const HttpRequest& r, ResponseWriter& out) { handle_chat(r, out, slot); }};
+}
+
+HttpReply Server::Impl::error_reply(const HttpError& e) {
+  ApiError api = error_for_status(e.status);
+  api.message = e.message;
+  HttpReply r = error(api);
+  if (e.status == 415) r.headers.emplace_back("Accept-Encoding", "identity");
+  r.close = true;
+  return r;
+}
+
+void Server::Impl::on_response(const HttpRequest& req, int status, double seconds,
+                               const std::string& note) {
+  const char* ep = endpoint_label(req);
+  metrics.inc("trinity_http_requests_total",
+              {{"endpoint", ep}, {"status", std::to_string(status)}});
+  metrics.observe("trinity_http_request_duration_seconds", {{"endpoint", ep}}, seconds);
+  if (config.access_log) {
+    std::fprintf(stderr, "serve: %s %s %d %.1fms%s%s\n",
+                 req.method.empty() ? "-" : req.method.c_str(), ep, status, seconds * 1000.0,
+                 note.empty() ? "" : " ", note.c_str());
+  }
+}
+
+void Server::Impl::on_connection_refused() {
+  metrics.inc("trinity_http_connections_refused_total");
 }
 
 void Server::Impl::shutdown() {
@@ -324,13 +409,12 @@ void Server::Impl::shutdown() {
     if (!drained_cv.wait_for(lock, timeout, [&] { return in_flight == 0; })) {
       std::fprintf(stderr, "serve: drain timeout: cancelling %zu run(s)\n", cancels.size());
       for (auto* c : cancels) c->store(true);
-      drained_cv.wait_for(lock, std::chrono::seconds(10), [&] { return in_flight == 0; });
+      // Cancelled runs stop at their next turn or provider poll; the HTTP stop below closes
+      // every connection either way, so the process exits within the drain timeout + ~1 s.
+      drained_cv.wait_for(lock, std::chrono::milliseconds(1000), [&] { return in_flight == 0; });
     }
   }
-  if (thread.joinable()) {
-    http.stop();
-    thread.join();
-  }
+  if (http) http->stop();
   stopped = true;
 }
 
@@ -338,6 +422,11 @@ Status validate_config(const ServerConfig& c) {
   if (c.port < 0 || c.port > 65535) return invalid_argument("--port must be in 0..65535");
   if (c.max_concurrency < 1) return invalid_argument("--max-concurrency must be >= 1");
   if (c.max_body_bytes < 1024) return invalid_argument("--max-body-bytes must be >= 1024");
+  if (c.max_header_bytes < 1024 || c.max_header_bytes > (64 << 20))
+    return invalid_argument("--max-header-bytes must be in 1024..67108864");
+  if (c.max_connections < 1) return invalid_argument("--max-connections must be >= 1");
+  if (c.head_timeout_ms < 1) return invalid_argument("--head-timeout-ms must be >= 1");
+  if (c.json_bounds.max_values < 16) return invalid_argument("--max-json-values must be >= 16");
   if (c.max_turns < 1) return invalid_argument("--max-turns must be >= 1");
   if (c.route_batch_window_us < 0 || c.route_batch_window_us > 100000)
     return invalid_argument("--route-batch-window-us must be in 0..100000");
@@ -373,28 +462,32 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config,
   impl->started_unix = unix_seconds();
   const Router* inner = impl->inner_router.get();
   impl->metrics.set_extra([inner] { return prefix_cache_metrics(*inner); });
-  impl->install_routes();
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 
 Status Server::start() {
   Impl& s = *impl_;
   std::lock_guard<std::mutex> life(s.lifecycle_mu);
-  if (s.thread.joinable()) return invalid_argument("server already started");
-  if (s.config.port == 0) {
-    s.bound_port = s.http.bind_to_any_port(s.config.host);
-    if (s.bound_port < 0) return io_error("cannot bind " + s.config.host + " on an ephemeral port");
-  } else {
-    if (!s.http.bind_to_port(s.config.host, s.config.port))
-      return io_error("cannot bind " + s.config.host + ":" + std::to_string(s.config.port) +
-                      " (address in use or not local?)");
-    s.bound_port = s.config.port;
-  }
-  s.http.raise_backlog(SOMAXCONN);
-  s.thread = std::thread([&s] { s.http.listen_after_bind(); });
-  for (int i = 0; i < 2000 && !s.http.is_running(); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  if (!s.http.is_running()) return internal_error("the HTTP listener did not start");
+  if (s.started) return invalid_argument("server already started");
+  const ServerConfig& c = s.config;
+  HttpServerOptions o;
+  o.host = c.host;
+  o.port = c.port;
+  o.limits.max_body_bytes = c.max_body_bytes;
+  o.limits.max_head_bytes = static_cast<size_t>(c.max_header_bytes);
+  o.head_timeout_ms = c.head_timeout_ms;
+  o.idle_timeout_ms = c.keep_alive_timeout_s * 1000;
+  o.read_timeout_ms = c.read_timeout_ms;
+  o.write_timeout_ms = c.write_timeout_ms;
+  o.max_connections = c.max_connections;
+  // Every worker job holds an admission slot; a few more cover streams writing their tail after
+  // the slot is handed back.
+  o.workers = c.http_threads > 0 ? c.http_threads : c.max_concurrency + 4;
+  s.http = std::make_unique<HttpServer>(o, &s);
+  TRINITY_RETURN_IF_ERROR(s.http->bind());
+  s.bound_port = s.http->port();
+  TRINITY_RETURN_IF_ERROR(s.http->start());
+  s.started = true;
   return ok_status();
 }
 

@@ -17,6 +17,7 @@
 
 #include "coord/orchestrator.h"
 #include "coord/trace.h"
+#include "core/json_bounds.h"
 #include "router/route.h"
 #include "server/metrics.h"
 #include "server/pool_provider.h"
@@ -24,12 +25,16 @@
 namespace trinity::server {
 
 struct ServerConfig {
-  std::string host = "127.0.0.1";  // loopback unless asked otherwise
-  int port = 8080;                 // 0: an ephemeral port (see Server::port())
-  std::string api_key;             // non-empty: /v1/* requires "Authorization: Bearer <key>"
-  int max_concurrency = 64;        // runs + route requests in progress; more -> 429
-  int64_t max_body_bytes = 1 << 20;
-  std::string trace_dir;  // non-empty: one JSONL trace per run, <dir>/<run_id>.jsonl
+  std::string host = "127.0.0.1";       // loopback unless asked otherwise
+  int port = 8080;                      // 0: an ephemeral port (see Server::port())
+  std::string api_key;                  // non-empty: /v1/* requires "Authorization: Bearer <key>"
+  int max_concurrency = 64;             // runs + route requests in progress; more -> 429
+  int64_t max_body_bytes = 1 << 20;     // decoded size, in every framing (413)
+  int64_t max_header_bytes = 64 << 10;  // the whole request head (431)
+  int max_connections = 1024;           // open connections; more get 503 at once
+  int64_t head_timeout_ms = 10000;      // a request head must arrive whole within this (408)
+  JsonBounds json_bounds;               // request bodies (400 beyond)
+  std::string trace_dir;                // non-empty: one JSONL trace per run, <dir>/<run_id>.jsonl
   coord::ContentMode trace_content = coord::ContentMode::kHash;
   int max_turns = 5;
   // unset: the pool's "cold_verifier", else worker. Requests can only tighten it (to error).
@@ -39,8 +44,8 @@ struct ServerConfig {
   coord::ArtifactIdentity artifact;      // route_decision's artifact_ref / revision / hash
   int64_t route_batch_window_us = 1000;  // 0: no batching window
   int route_batch_max = 32;
-  int http_threads = 0;  // 0: max_concurrency + 32
-  int64_t read_timeout_ms = 10000;
+  int http_threads = 0;             // worker threads; 0: max_concurrency + 4
+  int64_t read_timeout_ms = 10000;  // a request body that makes no progress this long (408)
   int64_t write_timeout_ms = 10000;
   int64_t keep_alive_timeout_s = 5;
   int64_t drain_timeout_ms = 30000;   // then the remaining runs are cancelled

@@ -2,8 +2,6 @@
 // completions). Not part of the public API.
 #pragma once
 
-#include <httplib.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -12,20 +10,15 @@
 #include <string>
 #include <thread>
 
+#include "core/json_bounds.h"
+#include "server/http_server.h"
 #include "server/openai_api.h"
 #include "server/route_batcher.h"
 #include "server/server.h"
 
 namespace trinity::server {
 
-// httplib::Server with access to the listening socket (to raise its accept backlog: the
-// library listens with a backlog of 5, too small for bursts of concurrent clients).
-class HttpServer final : public httplib::Server {
- public:
-  void raise_backlog(int backlog);
-};
-
-struct Server::Impl {
+struct Server::Impl final : HttpHandler {
   ServerConfig config;
   std::shared_ptr<const Router> inner_router;
   std::shared_ptr<BatchingRouter> router;
@@ -34,8 +27,8 @@ struct Server::Impl {
   coord::Redactor redactor;  // pool secrets + the server's API key
   int64_t started_unix = 0;
 
-  HttpServer http;
-  std::thread thread;
+  std::unique_ptr<HttpServer> http;
+  bool started = false;
   int bound_port = -1;
   std::atomic<bool> draining{false};
   std::atomic<bool> stopped{false};
@@ -62,15 +55,27 @@ struct Server::Impl {
     ~CancelHandle();
   };
 
-  void install_routes();
-  void handle_chat(const httplib::Request& req, httplib::Response& res);
-  void handle_route(const httplib::Request& req, httplib::Response& res);
-  void shutdown();
+  // HttpHandler: the loop thread decides on the head (auth, endpoint, admission); runs and
+  // routing go to workers once the body is in.
+  HttpDispatch dispatch(const HttpRequest& head) override;
+  HttpReply error_reply(const HttpError& error) override;
+  void on_response(const HttpRequest& head, int status, double seconds,
+                   const std::string& note) override;
+  void on_connection_refused() override;
 
-  // Writes an OpenAI-style error (and the trinity extension, if given).
-  void send_error(httplib::Response& res, const ApiError& e,
-                  const OrderedJson* trinity = nullptr) const;
-  void send_json(httplib::Response& res, int status, const OrderedJson& j) const;
+  HttpReply healthz() const;
+  HttpReply models(const std::string& id) const;
+  void handle_chat(const HttpRequest& req, ResponseWriter& out, std::shared_ptr<Slot> slot);
+  void handle_route(const HttpRequest& req, ResponseWriter& out);
+  void shutdown();
+  // The details of a failed run go to the server log; the client gets run_failure_error's.
+  void log_run_failure(const coord::RunResult& r) const;
+  // The request body as JSON, within config.json_bounds (memory before the DOM is built).
+  Result<Json> parse_body(const HttpRequest& req) const;
+
+  // An OpenAI-style error (and the trinity extension, if given).
+  HttpReply error(const ApiError& e, const OrderedJson* trinity = nullptr) const;
+  static HttpReply json_reply(int status, const OrderedJson& j);
   // Counts a finished run in the metrics.
   void record_run(const coord::RunResult& r, double seconds);
   // Run options shared by streaming and non-streaming runs.

@@ -20,6 +20,10 @@ bash scripts/check_deps.sh "build/$PRESET"
 bash tests/scripts/check_deps_test.sh "build/$PRESET"
 echo "== ctest"
 ctest --test-dir "build/$PRESET" --output-on-failure --no-tests=error -j "$(nproc)" --timeout 900
+echo "== hostile HTTP probes (scripts/hostile_http.sh)"
+# Under ASan the resident-memory bound does not hold (shadow memory, quarantine): skip that check.
+HOSTILE_HTTP_SKIP_RSS="${TRINITY_SANITIZE:-0}" TRINITY_BIN="build/$PRESET/apps/trinity" \
+  bash scripts/hostile_http.sh
 FUZZ_SECONDS="${TRINITY_FUZZ_SECONDS:-10}"
 if [ "$FUZZ_SECONDS" != "0" ]; then
   echo "== fuzz smoke (${FUZZ_SECONDS}s per target)"

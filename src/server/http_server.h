@@ -34,7 +34,7 @@ struct HttpServerOptions {
   int64_t head_timeout_ms = 10000;   // the whole request head, from its first byte: else 408
   int64_t idle_timeout_ms = 5000;    // keep-alive: a connection idle between requests is closed
   int64_t read_timeout_ms = 10000;   // a body that makes no progress for this long: 408
-  int64_t body_timeout_ms = 120000;  // a whole body
+  int64_t body_timeout_ms = 30000;   // a whole body: else 408
   int64_t write_timeout_ms = 10000;  // a response write that makes no progress for this long
   int max_connections = 1024;        // open connections; more get 503 at once
   int workers = 64;                  // threads for HttpHandler work

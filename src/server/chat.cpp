@@ -104,7 +104,6 @@ struct PreparedRun {
 
 struct StreamState {
   Server::Impl* impl = nullptr;
-  std::shared_ptr<Server::Impl::Slot> slot;
   std::unique_ptr<Server::Impl::CancelHandle> cancel;
   ChatCompletionRequest request;
   PreparedRun run;
@@ -206,7 +205,7 @@ void stream_chat(Server::Impl& s, StreamState& st, ResponseWriter& out) {
     s.metrics.inc("trinity_client_disconnects_total");
     return;
   }
-  st.slot.reset();  // the run is over: admit the next one while the tail is written
+  out.release_ticket();  // the run is over: admit the next one while the tail is written
 
   OrderedJson ext = trinity_extension(r, st.run.trace_ref);
   ext["event"] = "run_finished";
@@ -239,8 +238,7 @@ void stream_chat(Server::Impl& s, StreamState& st, ResponseWriter& out) {
 
 }  // namespace
 
-void Server::Impl::handle_chat(const HttpRequest& req, ResponseWriter& out,
-                               std::shared_ptr<Slot> slot) {
+void Server::Impl::handle_chat(const HttpRequest& req, ResponseWriter& out) {
   auto body = parse_body(req);
   if (!body.ok())
     return void(
@@ -306,7 +304,6 @@ void Server::Impl::handle_chat(const HttpRequest& req, ResponseWriter& out,
 
   StreamState st;
   st.impl = this;
-  st.slot = std::move(slot);
   st.cancel = std::make_unique<CancelHandle>(this);
   st.request = std::move(request);
   st.run = std::move(run);

@@ -64,13 +64,14 @@ struct Conn {
   int64_t lingered = 0;
   bool refused = false;  // over max_connections: only lingers
   HttpWork work;
+  std::shared_ptr<void> ticket;  // the work's admission
 };
 
 // Writes a worker's response on the (non-blocking) socket, waiting in poll() for room.
 class SocketWriter final : public ResponseWriter {
  public:
-  SocketWriter(int fd, const HttpRequest& req, int64_t timeout_ms)
-      : fd_(fd), req_(req), timeout_ms_(timeout_ms) {}
+  SocketWriter(int fd, const HttpRequest& req, int64_t timeout_ms, std::shared_ptr<void> ticket)
+      : fd_(fd), req_(req), timeout_ms_(timeout_ms), ticket_(std::move(ticket)) {}
 
   bool send(const HttpReply& reply) override {
     if (state_ != kNone) return false;
@@ -80,6 +81,7 @@ class SocketWriter final : public ResponseWriter {
                                                 static_cast<int64_t>(reply.body.size()), !close_,
                                                 req_.minor_version);
     if (req_.method != "HEAD") bytes += reply.body;
+    release_ticket();
     state_ = write_all(bytes) ? kDone : kFailed;
     return state_ == kDone;
   }
@@ -101,11 +103,13 @@ class SocketWriter final : public ResponseWriter {
   }
   bool finish() override {
     if (state_ != kStreaming) return false;
+    release_ticket();
     state_ = !chunked_ || write_all(http_chunk({})) ? kDone : kFailed;
     return state_ == kDone;
   }
   int status() const override { return status_; }
   void set_log_note(std::string note) override { note_ = std::move(note); }
+  void release_ticket() override { ticket_.reset(); }
   const std::string& note() const { return note_; }
   // The response went out whole and the connection can carry the next request.
   bool reusable() const { return state_ == kDone && !close_; }
@@ -139,6 +143,7 @@ class SocketWriter final : public ResponseWriter {
   bool close_ = false;
   int status_ = 0;
   std::string note_;
+  std::shared_ptr<void> ticket_;
 };
 
 constexpr size_t kReadChunk = 64 << 10;
@@ -154,6 +159,7 @@ struct HttpServer::Impl {
   std::thread loop;
   std::vector<std::thread> workers;
   std::atomic<bool> stopping{false};
+  std::atomic<int64_t> active_jobs{0};  // queued or running on a worker
 
   // Loop thread only.
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns;
@@ -169,6 +175,7 @@ struct HttpServer::Impl {
   struct Job {
     Conn* conn;
     HttpWork work;
+    std::shared_ptr<void> ticket;
   };
   std::deque<Job> jobs;
   bool workers_stop = false;
@@ -215,6 +222,7 @@ struct HttpServer::Impl {
     c.state = ConnState::kLinger;
     c.in.clear();
     c.work = nullptr;
+    c.ticket.reset();
     c.deadline = after_ms(kLingerMs);
     update_interest(c);
   }
@@ -233,6 +241,7 @@ struct HttpServer::Impl {
   }
   void queue_error(Conn& c, const HttpError& e) {
     c.work = nullptr;
+    c.ticket.reset();
     if (!c.head_started) c.started = Clock::now();
     queue_reply(c, h->error_reply(e), true);
   }
@@ -327,6 +336,7 @@ struct HttpServer::Impl {
       }
     }
     c.work = std::move(d.work);
+    c.ticket = std::move(d.ticket);
     c.state = ConnState::kBody;
     if (c.req.content_length > 0) c.req.body.reserve(static_cast<size_t>(c.req.content_length));
     start_body(c, false);
@@ -336,8 +346,10 @@ struct HttpServer::Impl {
     c.state = ConnState::kWorker;
     update_interest(c);
     std::lock_guard<std::mutex> lock(mu);
-    jobs.push_back(Job{&c, std::move(c.work)});
+    active_jobs.fetch_add(1);
+    jobs.push_back(Job{&c, std::move(c.work), std::move(c.ticket)});
     c.work = nullptr;
+    c.ticket.reset();
     cv.notify_one();
   }
 
@@ -552,18 +564,20 @@ struct HttpServer::Impl {
         jobs.pop_front();
       }
       Conn& c = *job.conn;
-      SocketWriter writer(c.fd, c.req, o.write_timeout_ms);
+      SocketWriter writer(c.fd, c.req, o.write_timeout_ms, std::move(job.ticket));
       try {
         job.work(c.req, writer);
       } catch (...) {
       }
       if (writer.status() == 0) writer.send(h->error_reply({500, "internal server error"}));
-      job.work = nullptr;  // releases what the work held (its admission slot) before the log line
+      job.work = nullptr;
+      writer.release_ticket();
       h->on_response(c.req, writer.status(), seconds_since(c.started), writer.note());
       {
         std::lock_guard<std::mutex> lock(ret_mu);
         returned.emplace_back(&c, writer.reusable() && !stopping.load());
       }
+      active_jobs.fetch_sub(1);
       const uint64_t one = 1;
       [[maybe_unused]] ssize_t w = ::write(wake_fd, &one, sizeof(one));
     }
@@ -663,9 +677,12 @@ Status HttpServer::start() {
   return ok_status();
 }
 
-void HttpServer::stop() {
+void HttpServer::stop(int64_t grace_ms) {
   Impl& s = *impl_;
   if (!s.loop.joinable()) return;
+  const auto deadline = after_ms(grace_ms);
+  while (s.active_jobs.load() > 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   s.stopping.store(true);
   const uint64_t one = 1;
   [[maybe_unused]] ssize_t w = ::write(s.wake_fd, &one, sizeof(one));

@@ -60,6 +60,10 @@ class ResponseWriter {
   virtual int status() const = 0;  // 0 until a head is sent
   // Text for the access log line of this request (e.g. "run <id>").
   virtual void set_log_note(std::string note) = 0;
+  // Ends the request's admission (drops HttpDispatch::ticket). send() and finish() call it
+  // before their last write, so a client that sends its next request as soon as it has this
+  // response finds the slot free; a stream calls it when its run is over.
+  virtual void release_ticket() = 0;
 };
 
 using HttpWork = std::function<void(const HttpRequest& request, ResponseWriter& writer)>;
@@ -68,6 +72,7 @@ using HttpWork = std::function<void(const HttpRequest& request, ResponseWriter& 
 struct HttpDispatch {
   std::optional<HttpReply> reply;
   HttpWork work;
+  std::shared_ptr<void> ticket;  // held while the work is admitted (an admission slot)
 };
 
 class HttpHandler {
@@ -94,8 +99,9 @@ class HttpServer {
 
   Status bind();   // listens; port() is known afterwards
   Status start();  // the loop and the workers
-  // Closes the listener and every connection (in-flight writes fail), drops queued work, joins.
-  void stop();
+  // Waits up to grace_ms for the requests on workers to finish their responses, then closes the
+  // listener and every connection (writes still in flight fail), drops queued work, and joins.
+  void stop(int64_t grace_ms = 0);
   int port() const { return port_; }
   int64_t open_connections() const { return open_connections_.load(); }
 

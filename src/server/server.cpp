@@ -303,6 +303,12 @@ HttpReply Server::Impl::models(const std::string& id) const {
       {404, "invalid_request_error", "model_not_found", "the model '" + id + "' does not exist"});
 }
 
+namespace {
+HttpDispatch answer(HttpReply r) {
+  return {std::move(r), nullptr, nullptr};
+}
+}  // namespace
+
 HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
   enum class Ep { kNone, kHealthz, kMetrics, kModels, kModel, kRoute, kChat };
   const std::string& path = req.path;
@@ -321,10 +327,10 @@ HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
           error({401, "authentication_error", "invalid_api_key",
                  auth ? "incorrect API key" : "missing API key: send Authorization: Bearer <key>"});
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return {std::move(r), nullptr};
+      return answer(std::move(r));
     }
   }
-  if (ep == Ep::kNone) return {error(error_for_status(404)), nullptr};
+  if (ep == Ep::kNone) return answer(error(error_for_status(404)));
   const bool post_only = ep == Ep::kRoute || ep == Ep::kChat;
   const bool method_ok =
       post_only ? req.method == "POST" : (req.method == "GET" || req.method == "HEAD");
@@ -334,43 +340,42 @@ HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
                 " (allowed: " + (post_only ? "POST" : "GET, HEAD") + ")";
     HttpReply r = error(e);
     r.headers.emplace_back("Allow", post_only ? "POST" : "GET, HEAD");
-    return {std::move(r), nullptr};
+    return answer(std::move(r));
   }
   switch (ep) {
     case Ep::kHealthz:
-      return {healthz(), nullptr};
+      return answer(healthz());
     case Ep::kMetrics: {
       HttpReply r;
       r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
       r.body = metrics.render();
-      return {std::move(r), nullptr};
+      return answer(std::move(r));
     }
     case Ep::kModels:
-      return {models(""), nullptr};
+      return answer(models(""));
     case Ep::kModel: {
       auto id = percent_decode(std::string_view(path).substr(11));
       if (!id)
-        return {error({400, "invalid_request_error", "invalid_request", "malformed model id"}),
-                nullptr};
-      return {models(*id), nullptr};
+        return answer(
+            error({400, "invalid_request_error", "invalid_request", "malformed model id"}));
+      return answer(models(*id));
     }
     default:
       break;
   }
   // Runs and routing: admitted (or refused) on the head, before the body is read or parsed.
   if (draining)
-    return {error({503, "server_error", "shutting_down", "the server is shutting down"}), nullptr};
+    return answer(error({503, "server_error", "shutting_down", "the server is shutting down"}));
   auto slot = try_acquire();
   if (!slot)
-    return {error({429, "rate_limit_error", "too_many_requests",
-                   "the server is at --max-concurrency; retry later"}),
-            nullptr};
+    return answer(error({429, "rate_limit_error", "too_many_requests",
+                         "the server is at --max-concurrency; retry later"}));
   if (ep == Ep::kRoute) {
     return {std::nullopt,
-            [this, slot](const HttpRequest& r, ResponseWriter& out) { handle_route(r, out); }};
+            [this](const HttpRequest& r, ResponseWriter& out) { handle_route(r, out); }, slot};
   }
-  return {std::nullopt,
-          [this, slot](const HttpRequest& r, ResponseWriter& out) { handle_chat(r, out, slot); }};
+  return {std::nullopt, [this](const HttpRequest& r, ResponseWriter& out) { handle_chat(r, out); },
+          slot};
 }
 
 HttpReply Server::Impl::error_reply(const HttpError& e) {
@@ -410,11 +415,12 @@ void Server::Impl::shutdown() {
       std::fprintf(stderr, "serve: drain timeout: cancelling %zu run(s)\n", cancels.size());
       for (auto* c : cancels) c->store(true);
       // Cancelled runs stop at their next turn or provider poll; the HTTP stop below closes
-      // every connection either way, so the process exits within the drain timeout + ~1 s.
-      drained_cv.wait_for(lock, std::chrono::milliseconds(1000), [&] { return in_flight == 0; });
+      // every connection either way, so the process exits within the drain timeout + ~1.5 s.
+      drained_cv.wait_for(lock, std::chrono::milliseconds(500), [&] { return in_flight == 0; });
     }
   }
-  if (http) http->stop();
+  // Responses still being written (a stream's tail after its run) get up to 1 s.
+  if (http) http->stop(1000);
   stopped = true;
 }
 

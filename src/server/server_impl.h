@@ -65,7 +65,7 @@ struct Server::Impl final : HttpHandler {
 
   HttpReply healthz() const;
   HttpReply models(const std::string& id) const;
-  void handle_chat(const HttpRequest& req, ResponseWriter& out, std::shared_ptr<Slot> slot);
+  void handle_chat(const HttpRequest& req, ResponseWriter& out);
   void handle_route(const HttpRequest& req, ResponseWriter& out);
   void shutdown();
   // The details of a failed run go to the server log; the client gets run_failure_error's.

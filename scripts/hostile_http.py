@@ -560,6 +560,43 @@ def sigterm_probe(a, port_file_dir):
                                           f"{drain_ms / 1000:.0f} s) with a trickling client")
 
 
+def upstream_leak_probe(a, workdir):
+    """A pool whose provider is down: the client learns that, not the upstream's address."""
+    print("information leaks: a provider that is down")
+    dead = socket.socket()
+    dead.bind(("127.0.0.1", 0))
+    dead_port = dead.getsockname()[1]
+    dead.close()  # nothing listens there now
+    pool = os.path.join(workdir, "dead_pool.json")
+    with open(pool, "w") as f:
+        json.dump({"name": "dead", "defaults": {"provider": "openai",
+                                                "base_url": f"http://127.0.0.1:{dead_port}/v1",
+                                                "model": "m", "timeout_ms": 2000,
+                                                "max_retries": 0},
+                   "slots": [{}] * 7}, f)
+    log = open(os.path.join(workdir, "serve3.log"), "w+")
+    p = subprocess.Popen([a.bin, "serve", "--pool", pool, "--allow-live", "--profile",
+                          "mock_tiny", "--port", "0"], stdout=subprocess.PIPE, stderr=log,
+                         text=True)
+    try:
+        line = p.stdout.readline()
+        port = int(line.split("http://")[1].split()[0].rsplit(":", 1)[1])
+        c = Conn("127.0.0.1", port, 30)
+        c.send(req("POST", "/v1/chat/completions", chat_body("hello")))
+        s, _, b = c.response()
+        c.close()
+        leaked = [w for w in (b"127.0.0.1", str(dead_port).encode(), b"Failed to connect",
+                              b"curl") if w in b]
+        check(s >= 500 and not leaked, f"provider down: {s}, {b[:160]!r}, leaked {leaked}")
+        log.seek(0)
+        logged = log.read()
+        check(str(dead_port) in logged or "connect" in logged.lower(),
+              "...the details are in the server log")
+    finally:
+        p.send_signal(signal.SIGTERM)
+        p.wait(timeout=10)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
@@ -585,6 +622,7 @@ def main():
     p.semantics()
     p.slowloris_deadline(trickles, a.head_timeout_s)
     sigterm_probe(a, a.workdir)
+    upstream_leak_probe(a, a.workdir)
     if FAILURES:
         print(f"hostile_http: {len(FAILURES)} probe(s) FAILED")
         for f in FAILURES:

@@ -130,7 +130,10 @@ std::optional<HttpError> interpret_head(const HttpLimits& limits, HttpRequest& r
         }
         int64_t v = 0;
         for (char c : t) {
-          if (!std::isdigit(static_cast<unsigned char>(c))) bad = true;
+          if (!std::isdigit(static_cast<unsigned char>(c))) {
+            bad = true;
+            return;
+          }
           v = v * 10 + (c - '0');
         }
         if (length && *length != v) bad = true;

@@ -77,6 +77,10 @@ TEST(HttpWire, SmugglingShapesAreRejected) {
   EXPECT_EQ(error_status("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 4\r\n\r\n"), 400);
   EXPECT_EQ(error_status("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +3\r\n\r\n"), 400);
   EXPECT_EQ(error_status("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x3\r\n\r\n"), 400);
+  // Found by fuzz_server_http: non-digits were still multiplied in (signed overflow).
+  EXPECT_EQ(error_status("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: " +
+                         std::string(18, '\xff') + "\r\n\r\n"),
+            400);
   EXPECT_EQ(error_status("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
             400);
   EXPECT_EQ(error_status("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),

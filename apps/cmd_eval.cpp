@@ -266,7 +266,9 @@ void register_eval(CLI::App& app, CommandRegistry& reg) {
                 "mock_tiny case is REPORT ONLY)")
       ->excludes(no_assert);
   sub->add_option("--determinism-runs", o->determinism_runs,
-                  "Route every case N times and report route_hash differences (default 1)");
+                  "Route every case N times and report route_hash differences (default 1). "
+                  "Each extra pass starts with the prefix cache cleared, so it recomputes "
+                  "every token (it checks the computation, not the cache)");
   auto* af = sub->add_option("--min-agent-margin", o->min_agent_margin,
                              "Agent margin floor (default: the profile's reflex floor)");
   auto* rf = sub->add_option("--min-role-margin", o->min_role_margin,

@@ -253,6 +253,8 @@ Status Run::dispatch(Turn& t) {
   ctx.cancel = opts_.cancel;
   ctx.rng = &rng_;
   if (opts_.budgets.max_wall_time_ms) ctx.deadline_ms = start_ms_ + *opts_.budgets.max_wall_time_ms;
+  ProviderFailure failure;
+  ctx.failure = &failure;
   const int64_t t0 = clock_.monotonic_ms();
   auto reply = t.provider->chat(req, ctx);
   t.latency_ms = clock_.monotonic_ms() - t0;
@@ -299,6 +301,8 @@ Status Run::dispatch(Turn& t) {
   // a provider failure, even when it was also slow.
   const auto& wall = opts_.budgets.max_wall_time_ms;
   if (wall && elapsed_ms() >= *wall) TRINITY_RETURN_IF_ERROR(check("after_dispatch_latency"));
+  if (failure_reason_.empty())
+    result_.failed_call = RunResult::FailedCall{spec.provider, spec.model, failure};
   return stop("provider_error", reply.status());
 }
 

@@ -100,6 +100,12 @@ struct RunResult {
   std::optional<std::string> answer;
   std::optional<std::string> latest_worker_answer;  // also kept on failure
   std::optional<BudgetViolation> budget_violation;
+  // provider_error: the failed call's provider, model and class (status has the details).
+  struct FailedCall {
+    std::string provider, model;
+    ProviderFailure failure;
+  };
+  std::optional<FailedCall> failed_call;
   std::vector<TurnRecord> turns;
   BudgetUsage usage;
   std::vector<std::string> warnings;  // e.g. a cost budget that can never fire

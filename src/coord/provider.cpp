@@ -61,54 +61,64 @@ class HttpProvider : public Provider {
     req.cancel = ctx.cancel;
     const std::string who = "provider " + spec_.provider + " (model " + spec_.model + ")";
     const int max_attempts = static_cast<int>(spec_.max_retries) + 1;
+    // A failed call's class, for the caller (CallContext::failure).
+    auto failed = [&](ProviderFailureKind kind, long http_status, std::string message) {
+      if (ctx.failure) *ctx.failure = ProviderFailure{kind, http_status};
+      return Status(ErrorCode::kProvider, std::move(message));
+    };
     for (int attempt = 1;; ++attempt) {
       if (ctx.cancel && ctx.cancel->load()) return Status(ErrorCode::kCancelled, "run cancelled");
       req.timeout_ms = spec_.timeout_ms;
       if (ctx.deadline_ms >= 0) {
         int64_t left = ctx.deadline_ms - ctx.clock->monotonic_ms();
         if (left <= 0)
-          return Status(ErrorCode::kProvider, who + ": no time left in the run's wall-time budget");
+          return failed(ProviderFailureKind::kTimeout, 0,
+                        who + ": no time left in the run's wall-time budget");
         req.timeout_ms = std::min(req.timeout_ms, left);
       }
       HttpResponse resp = http_->post(req);
       std::string failure;
+      ProviderFailure cause;
       bool retriable = false;
       int64_t retry_after = -1;
       if (resp.error == TransportError::kCancelled)
         return Status(ErrorCode::kCancelled, "run cancelled");
       if (resp.error == TransportError::kTimeout) {
-        return Status(ErrorCode::kProvider, who + ": timeout after " +
-                                                std::to_string(req.timeout_ms) + " ms (" +
-                                                resp.error_message + ")");
+        return failed(ProviderFailureKind::kTimeout, 0,
+                      who + ": timeout after " + std::to_string(req.timeout_ms) + " ms (" +
+                          resp.error_message + ")");
       } else if (resp.error != TransportError::kNone) {
         failure = std::string(transport_error_name(resp.error)) + " error: " + resp.error_message;
         retriable = resp.error == TransportError::kConnect;
+        cause.kind = retriable ? ProviderFailureKind::kConnection : ProviderFailureKind::kTransport;
       } else if (resp.status >= 200 && resp.status < 300) {
         auto parsed = parse(resp.body);
         if (!parsed.ok())
-          return Status(ErrorCode::kProvider, who + ": " + parsed.status().message());
+          return failed(ProviderFailureKind::kInvalidResponse, resp.status,
+                        who + ": " + parsed.status().message());
         parsed->attempts = attempt;
         parsed->http_status = resp.status;
         return parsed;
       } else {
         failure = "HTTP " + std::to_string(resp.status) + ": " + snippet(resp.body);
+        cause = {ProviderFailureKind::kHttpStatus, resp.status};
         retriable = resp.status == 429 || resp.status >= 500;
         if (const std::string* ra = resp.header("retry-after"))
           retry_after = parse_retry_after_ms(*ra, ctx.clock->wall_ms());
       }
       if (!retriable || attempt >= max_attempts)
-        return Status(ErrorCode::kProvider, who + ": " + failure + " (attempt " +
-                                                std::to_string(attempt) + " of " +
-                                                std::to_string(max_attempts) + ")");
+        return failed(cause.kind, cause.http_status,
+                      who + ": " + failure + " (attempt " + std::to_string(attempt) + " of " +
+                          std::to_string(max_attempts) + ")");
       int64_t delay = std::max(backoff_ms(attempt, ctx.rng), retry_after);
       if (retry_after > 120000)
-        return Status(ErrorCode::kProvider, who + ": " + failure + "; Retry-After of " +
-                                                std::to_string(retry_after / 1000) +
-                                                " s is too long to wait");
+        return failed(cause.kind, cause.http_status,
+                      who + ": " + failure + "; Retry-After of " +
+                          std::to_string(retry_after / 1000) + " s is too long to wait");
       if (ctx.deadline_ms >= 0 && ctx.clock->monotonic_ms() + delay >= ctx.deadline_ms)
-        return Status(ErrorCode::kProvider, who + ": " + failure + "; retrying in " +
-                                                std::to_string(delay) +
-                                                " ms would exceed the wall-time budget");
+        return failed(cause.kind, cause.http_status,
+                      who + ": " + failure + "; retrying in " + std::to_string(delay) +
+                          " ms would exceed the wall-time budget");
       if (!ctx.clock->sleep_ms(delay, ctx.cancel))
         return Status(ErrorCode::kCancelled, "run cancelled");
     }
@@ -291,6 +301,24 @@ Result<ChatReply> parse_anthropic_response(const std::string& body) {
   r.input_tokens = usage_field(j, "usage", "input_tokens");
   r.output_tokens = usage_field(j, "usage", "output_tokens");
   return r;
+}
+
+const char* provider_failure_kind_name(ProviderFailureKind kind) {
+  switch (kind) {
+    case ProviderFailureKind::kUnknown:
+      return "unknown";
+    case ProviderFailureKind::kConnection:
+      return "connection error";
+    case ProviderFailureKind::kTransport:
+      return "transport error";
+    case ProviderFailureKind::kTimeout:
+      return "timeout";
+    case ProviderFailureKind::kHttpStatus:
+      return "HTTP status";
+    case ProviderFailureKind::kInvalidResponse:
+      return "invalid response";
+  }
+  return "unknown";
 }
 
 Result<std::unique_ptr<Provider>> make_provider(const ProviderSpec& spec,

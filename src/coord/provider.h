@@ -41,11 +41,33 @@ struct ChatReply {
   bool cached = false;
 };
 
+// The class of a failed provider call: what may be told to a client. The call's Status message
+// has the details (the transport library's text with host and port, the upstream body), which
+// belong in logs only.
+enum class ProviderFailureKind {
+  kUnknown,          // the provider did not say
+  kConnection,       // could not connect (after the retries)
+  kTransport,        // another transport failure (TLS, reset connection, ...)
+  kTimeout,          // the call's timeout, or no time left in the run's wall-time budget
+  kHttpStatus,       // upstream answered a non-2xx status (http_status)
+  kInvalidResponse,  // a 2xx answer that could not be read (malformed, empty, an error object)
+};
+// "unknown", "connection error", "transport error", "timeout", "HTTP status", "invalid response"
+const char* provider_failure_kind_name(ProviderFailureKind kind);
+
+struct ProviderFailure {
+  ProviderFailureKind kind = ProviderFailureKind::kUnknown;
+  long http_status = 0;  // kHttpStatus: the last attempt's status
+};
+
 struct CallContext {
   Clock* clock = nullptr;  // required
   const std::atomic<bool>* cancel = nullptr;
   int64_t deadline_ms = -1;        // monotonic; -1: none
   std::mt19937_64* rng = nullptr;  // jitter source; null: no jitter
+  // Optional: a failed call (kProvider) records its class here (HTTP providers do; others leave
+  // it untouched).
+  ProviderFailure* failure = nullptr;
 };
 
 class Provider {

@@ -1,19 +1,87 @@
 #include "core/json.h"
 
+#include <algorithm>
+#include <string_view>
+
 #include "core/file_util.h"
 
 namespace trinity {
 
 namespace {
 
+// Printable ASCII as is, every other byte as \xNN: the message stays valid UTF-8 (it is sent in
+// JSON error bodies) whatever bytes the input had.
+std::string printable(std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// nlohmann's message without its "[json.exception.<kind>.<id>] " prefix, its "parse error at
+// line L, column C: " (the caller names the position) and "syntax error while parsing <ctx> - ",
+// with the quoted input ("last read: '...'") cut to its last kMaxQuoted bytes.
+std::string library_detail(const std::string& what) {
+  constexpr size_t kMaxQuoted = 32;
+  std::string d = what;
+  if (d.rfind("[json.exception.", 0) == 0) {
+    const size_t end = d.find("] ");
+    if (end != std::string::npos) d.erase(0, end + 2);
+  }
+  if (d.rfind("parse error", 0) == 0) {
+    const size_t colon = d.find(": ");
+    if (colon != std::string::npos) d.erase(0, colon + 2);
+  }
+  if (d.rfind("syntax error", 0) == 0) {
+    const size_t dash = d.find(" - ");
+    if (dash != std::string::npos) d.erase(0, dash + 3);
+  }
+  const std::string tag = "last read: '";
+  if (const size_t q = d.find(tag); q != std::string::npos) {
+    const size_t begin = q + tag.size();
+    size_t end = d.find("'; expected ", begin);
+    if (end == std::string::npos) end = d.rfind('\'');
+    if (end != std::string::npos && end >= begin && end - begin > kMaxQuoted)
+      d.replace(begin, end - begin - kMaxQuoted, "...");
+  }
+  return printable(d);
+}
+
+// "byte B", or "line L, column C (byte B)" past the first line. `byte` is nlohmann's: the
+// number of bytes read when the error was found, i.e. the 1-based position of the offending
+// byte (text.size() + 1 at the end of the input).
+std::string position(const std::string& text, size_t byte) {
+  const size_t before = std::min(byte == 0 ? 0 : byte - 1, text.size());
+  size_t line = 1, line_start = 0;
+  for (size_t i = 0; i < before; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  if (line == 1) return "byte " + std::to_string(byte);
+  return "line " + std::to_string(line) + ", column " + std::to_string(byte - line_start) +
+         " (byte " + std::to_string(byte) + ")";
+}
+
 template <typename J>
 Result<J> parse_any_json(const std::string& text, const std::string& what) {
   try {
     return J::parse(text);
   } catch (const typename J::parse_error& e) {
-    return parse_error(what + ": invalid JSON at byte " + std::to_string(e.byte) + ": " + e.what());
+    return parse_error(what + ": invalid JSON at " + position(text, e.byte) + ": " +
+                       library_detail(e.what()));
   } catch (const typename J::exception& e) {  // e.g. out_of_range.406: number overflow
-    return parse_error(what + ": invalid JSON: " + e.what());
+    return parse_error(what + ": invalid JSON: " + library_detail(e.what()));
   }
 }
 

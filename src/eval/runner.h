@@ -46,15 +46,17 @@ struct EvalSummary {
   std::optional<double> min_agent_margin, min_role_margin;
   std::string min_agent_margin_id, min_role_margin_id;
   double route_ms = 0;        // the main (batched) pass
-  double determinism_ms = 0;  // the extra passes
+  double determinism_ms = 0;  // the extra passes (each recomputes: prefix cache cleared)
   std::vector<std::string> failed_ids;
 };
 
 struct EvalOptions {
   ReflexFloors floors;
   const Snapshot* snapshot = nullptr;  // not owned; null: no snapshot check
-  int determinism_runs = 1;            // total passes (>= 1); > 1 checks route_hash stability
-  bool assert_results = true;          // false (--no-assert): verdicts are REPORT ONLY
+  // Total passes (>= 1); > 1 checks route_hash stability. Each extra pass starts with the
+  // router's prefix cache cleared (Router::clear_prefix_cache), so it computes every token again.
+  int determinism_runs = 1;
+  bool assert_results = true;  // false (--no-assert): verdicts are REPORT ONLY
 };
 
 struct EvalRun {
@@ -70,6 +72,8 @@ void check_case(const EvalCase& c, const RouteDecision& d, const ReflexFloors& f
                 const Snapshot* snapshot, CaseResult& out);
 
 // Routes `cases` (in order) with router.route_batch; a router error names the failing case.
+// The determinism passes clear the router's prefix cache first (not concurrent with other
+// routes on the same router).
 Result<EvalRun> run_eval(const Router& router, const std::vector<EvalCase>& cases,
                          const EvalOptions& options);
 

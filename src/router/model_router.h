@@ -26,6 +26,7 @@ class ModelRouter final : public Router {
   std::string profile() const override { return engine_->profile(); }
   std::string backend_label() const override { return engine_->backend_label(); }
   ReflexFloors reflex_floors() const override { return floors_; }
+  void clear_prefix_cache() const override { engine_->clear_prefix_cache(); }
 
   // The position whose hidden state routes a transcript of n tokens.
   static int64_t route_position(int64_t n) { return n <= 1 ? 0 : n - 2; }

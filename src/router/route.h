@@ -88,6 +88,11 @@ class Router {
   virtual std::string backend_label() const { return profile(); }
   virtual std::string profile() const = 0;
   virtual ReflexFloors reflex_floors() const { return ReflexFloors{}; }
+  // Drops whatever the router keeps from earlier calls to skip work (ModelRouter: the engine's
+  // KV prefix cache), so that the next routes compute every token again: the eval's
+  // determinism passes then check the computation, not the cache. Decisions do not change
+  // (hence const); routers that keep nothing do nothing. Not concurrent with routing.
+  virtual void clear_prefix_cache() const {}
 };
 
 // role + ": " + content, joined by "\n" (no chat template, no special tokens).

@@ -27,6 +27,24 @@ bool is_utf8_continuation(unsigned char c) {
   return (c & 0xC0) == 0x80;
 }
 
+// "provider 'openai' (model 'gpt-4o') failed: connection error" / "...: upstream returned HTTP
+// 502": the class of the failed call, never its detail (host and port, the transport library's
+// text, the upstream body).
+std::string provider_failure_message(const coord::RunResult& r) {
+  std::string who = "a provider call";
+  std::optional<coord::ProviderFailure> f;
+  if (r.failed_call) {
+    who = "provider '" + r.failed_call->provider + "' (model '" + r.failed_call->model + "')";
+    f = r.failed_call->failure;
+  } else if (!r.turns.empty()) {  // the failed turn is recorded before the run stops
+    who = "provider '" + r.turns.back().provider + "' (model '" + r.turns.back().model + "')";
+  }
+  if (!f || f->kind == coord::ProviderFailureKind::kUnknown) return who + " failed";
+  if (f->kind == coord::ProviderFailureKind::kHttpStatus)
+    return who + " failed: upstream returned HTTP " + std::to_string(f->http_status);
+  return who + " failed: " + coord::provider_failure_kind_name(f->kind);
+}
+
 }  // namespace
 
 OrderedJson ApiError::body() const {
@@ -300,6 +318,7 @@ ApiError run_failure_error(const coord::RunResult& r) {
   } else if (why == "provider_error") {
     e.http_status = 502;
     e.type = "upstream_error";
+    e.message = provider_failure_message(r);
   } else if (why == "cancelled") {
     e.http_status = 503;
     e.type = "server_error";
@@ -308,10 +327,26 @@ ApiError run_failure_error(const coord::RunResult& r) {
     e.http_status = 422;
     e.type = "coordination_error";
   } else {
+    // router_error, trace_error, internal_error: the detail (engine, file system) is ours.
     e.http_status = 500;
     e.type = "server_error";
+    e.message = why == "router_error"  ? "internal error: routing failed"
+                : why == "trace_error" ? "internal error: the run's trace could not be written"
+                                       : "internal error";
   }
   return e;
+}
+
+std::string run_failure_detail(const coord::RunResult& r) {
+  std::string d = r.failure_reason.empty() ? "run failed" : r.failure_reason;
+  if (r.failed_call) {
+    d += " (provider '" + r.failed_call->provider + "', model '" + r.failed_call->model + "', " +
+         coord::provider_failure_kind_name(r.failed_call->failure.kind);
+    if (r.failed_call->failure.kind == coord::ProviderFailureKind::kHttpStatus)
+      d += " " + std::to_string(r.failed_call->failure.http_status);
+    d += ")";
+  }
+  return d + ": " + (r.status.ok() ? std::string("no error status") : r.status.message());
 }
 
 }  // namespace trinity::server

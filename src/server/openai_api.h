@@ -80,7 +80,12 @@ std::string sse_event(const OrderedJson& j);
 // never inside a UTF-8 sequence. Concatenating the pieces gives the answer back.
 std::vector<std::string> split_deltas(const std::string& answer, size_t max_bytes = 48);
 
-// The HTTP error for a failed run (reason -> status/type/code).
+// The HTTP error for a failed run (reason -> status/type/code). The message names the failure
+// class only ("provider 'openai' (model 'm') failed: connection error", "... upstream returned
+// HTTP 502", "internal error: routing failed"): never hosts, ports, paths, upstream bodies or
+// library messages. run_failure_detail() has those, for the server's log.
 ApiError run_failure_error(const coord::RunResult& r);
+// The full message of a failed run (the status, with every detail), for logs only.
+std::string run_failure_detail(const coord::RunResult& r);
 
 }  // namespace trinity::server

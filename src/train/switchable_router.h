@@ -37,6 +37,7 @@ class SwitchableRouter final : public Router {
   std::string profile() const override { return engine_->profile(); }
   std::string backend_label() const override { return engine_->backend_label(); }
   ReflexFloors reflex_floors() const override { return floors_; }
+  void clear_prefix_cache() const override { engine_->clear_prefix_cache(); }
   ForwardEngine& engine() const { return *engine_; }
   // Installs the overlay again (after engine().set_svf_overlay(nullptr), e.g. to measure the
   // base engine) with unit scales; set_vector() before routing.

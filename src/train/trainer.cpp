@@ -42,6 +42,7 @@ class TimedRouter final : public Router {
   std::string profile() const override { return inner_.profile(); }
   std::string backend_label() const override { return inner_.backend_label(); }
   ReflexFloors reflex_floors() const override { return inner_.reflex_floors(); }
+  void clear_prefix_cache() const override { inner_.clear_prefix_cache(); }
   double take_ms() const {
     const double v = ms_;
     ms_ = 0;

@@ -327,6 +327,12 @@ TEST_F(LoopTest, ProviderErrorEndsTheRunWithATypedError) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status.code(), ErrorCode::kProvider);
   EXPECT_EQ(r.failure_reason, "provider_error");
+  // The failed call's provider and model; its class is unknown (a scripted provider says none).
+  ASSERT_TRUE(r.failed_call);
+  ASSERT_FALSE(r.turns.empty());
+  EXPECT_EQ(r.failed_call->provider, r.turns.back().provider);
+  EXPECT_EQ(r.failed_call->model, r.turns.back().model);
+  EXPECT_EQ(r.failed_call->failure.kind, ProviderFailureKind::kUnknown);
   auto fin = sink_.of("provider_dispatch_finished");
   ASSERT_EQ(fin.size(), 1u);
   EXPECT_EQ(fin[0]["status"], "error");

@@ -132,6 +132,10 @@ TEST_F(HttpProviderTest, TimeoutIsATypedProviderError) {
   EXPECT_EQ(r.failure_reason, "provider_error");
   EXPECT_NE(r.status.message().find("timeout"), std::string::npos) << r.status.message();
   EXPECT_EQ(server_.requests().size(), 1u);  // timeouts are not retried
+  ASSERT_TRUE(r.failed_call);
+  EXPECT_EQ(r.failed_call->provider, "openai");
+  EXPECT_EQ(r.failed_call->model, "fake-model");
+  EXPECT_EQ(r.failed_call->failure.kind, ProviderFailureKind::kTimeout);
   EXPECT_EQ(finished().at(0)["status"], "error");
   EXPECT_EQ(sink_.types().back(), "run_failed");
 }
@@ -154,6 +158,9 @@ TEST_F(HttpProviderTest, ServerErrorsExhaustRetriesWithJitteredBackoff) {
   EXPECT_EQ(r.status.code(), ErrorCode::kProvider);
   EXPECT_NE(r.status.message().find("HTTP 500"), std::string::npos) << r.status.message();
   EXPECT_NE(r.status.message().find("attempt 3 of 3"), std::string::npos);
+  ASSERT_TRUE(r.failed_call);
+  EXPECT_EQ(r.failed_call->failure.kind, ProviderFailureKind::kHttpStatus);
+  EXPECT_EQ(r.failed_call->failure.http_status, 500);
   EXPECT_EQ(server_.requests().size(), 3u);
   auto sleeps = clock_.sleeps();
   ASSERT_EQ(sleeps.size(), 2u);
@@ -168,6 +175,9 @@ TEST_F(HttpProviderTest, NonRetriableStatusFailsAtOnce) {
   auto r = run(http_pool("openai", server_.base_url()), {{0, kRoleWorker}});
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status.message().find("HTTP 401"), std::string::npos);
+  ASSERT_TRUE(r.failed_call);
+  EXPECT_EQ(r.failed_call->failure.kind, ProviderFailureKind::kHttpStatus);
+  EXPECT_EQ(r.failed_call->failure.http_status, 401);
   EXPECT_EQ(server_.requests().size(), 1u);
 }
 
@@ -177,6 +187,8 @@ TEST_F(HttpProviderTest, MalformedJsonAndEmptyContent) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status.code(), ErrorCode::kProvider);
   EXPECT_NE(r.status.message().find("malformed"), std::string::npos) << r.status.message();
+  ASSERT_TRUE(r.failed_call);
+  EXPECT_EQ(r.failed_call->failure.kind, ProviderFailureKind::kInvalidResponse);
 
   server_.push({200, R"({"choices":[{"message":{"role":"assistant","content":""}}]})", {}, 0, ""});
   r = run(http_pool("openai", server_.base_url()), {{0, kRoleWorker}});
@@ -200,6 +212,8 @@ TEST_F(HttpProviderTest, ConnectionRefusedIsRetriedThenFails) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status.code(), ErrorCode::kProvider);
   EXPECT_NE(r.status.message().find("connect"), std::string::npos) << r.status.message();
+  ASSERT_TRUE(r.failed_call);
+  EXPECT_EQ(r.failed_call->failure.kind, ProviderFailureKind::kConnection);
   EXPECT_EQ(clock_.sleeps().size(), 1u);
 }
 
@@ -210,6 +224,9 @@ TEST_F(HttpProviderTest, RetryAfterBeyondTheWallBudgetGivesUpWithoutWaiting) {
   auto r = run(http_pool("openai", server_.base_url()), {{0, kRoleWorker}}, o);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status.message().find("wall-time budget"), std::string::npos) << r.status.message();
+  ASSERT_TRUE(r.failed_call);  // the upstream's answer is the class: 429
+  EXPECT_EQ(r.failed_call->failure.kind, ProviderFailureKind::kHttpStatus);
+  EXPECT_EQ(r.failed_call->failure.http_status, 429);
   EXPECT_TRUE(clock_.sleeps().empty());
 }
 

@@ -154,6 +154,12 @@ TEST(EvalDeterminism, StableRouterUsesBatchesAndReportsNothing) {
   EXPECT_EQ(router.batch_calls.load(), 4);  // one batched pass per run
   EXPECT_EQ(router.calls.load(), 8);
   EXPECT_EQ(run->summary.failed, 0);
+  // Every extra pass recomputes: the prefix cache is cleared before it (not before the first).
+  EXPECT_EQ(router.events, "bcbcbcb");
+
+  ScriptedRouter single;
+  ASSERT_TRUE(run_eval(single, two_cases(), EvalOptions{}).ok());
+  EXPECT_EQ(single.events, "b");  // one pass: nothing cleared
 }
 
 TEST(EvalDeterminism, NondeterministicRouterIsDetected) {

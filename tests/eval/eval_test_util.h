@@ -65,6 +65,7 @@ class ScriptedRouter final : public Router {
   std::string drift_case_substring;  // only transcripts containing it drift ("" = all)
   mutable std::atomic<long> calls{0};
   mutable std::atomic<long> batch_calls{0};
+  mutable std::string events;  // 'b' per route_batch, 'c' per clear_prefix_cache, in order
 
   Result<RouteDecision> route(const std::vector<Message>& messages) const override {
     const long n = calls++;
@@ -82,8 +83,10 @@ class ScriptedRouter final : public Router {
   Result<std::vector<RouteDecision>> route_batch(
       const std::vector<std::vector<Message>>& batch) const override {
     ++batch_calls;
+    events += 'b';
     return Router::route_batch(batch);
   }
+  void clear_prefix_cache() const override { events += 'c'; }
   std::string profile() const override { return "scripted"; }
   ReflexFloors reflex_floors() const override { return ReflexFloors{0.5, 1.0}; }
 };

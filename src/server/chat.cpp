@@ -313,8 +313,8 @@ void Server::Impl::handle_chat(const HttpRequest& req, ResponseWriter& out) {
 }
 
 void Server::Impl::log_run_failure(const coord::RunResult& r) const {
-  std::fprintf(stderr, "serve: run %s failed: %s: %s\n", r.run_id.c_str(), r.failure_reason.c_str(),
-               redactor.redact_text(r.status.message()).c_str());
+  std::fprintf(stderr, "serve: run %s failed: %s\n", r.run_id.c_str(),
+               redactor.redact_text(run_failure_detail(r)).c_str());
 }
 
 }  // namespace trinity::server

@@ -283,9 +283,11 @@ Result<ChatReply> parse_anthropic_response(const std::string& body) {
     return parse_error("malformed response: no content array");
   ChatReply r;
   for (const Json& block : *content) {
-    if (block.is_object() && block.value("type", "") == "text" && block.contains("text") &&
-        block["text"].is_string())
-      r.text += block["text"].get<std::string>();
+    // Not block.value("type", ""): it throws on a type that is not a string.
+    if (!block.is_object()) continue;
+    auto type = block.find("type"), text = block.find("text");
+    if (type != block.end() && *type == "text" && text != block.end() && text->is_string())
+      r.text += text->get<std::string>();
   }
   if (trim(r.text).empty()) return parse_error("empty content in the response");
   r.input_tokens = usage_field(j, "usage", "input_tokens");

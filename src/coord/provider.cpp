@@ -169,14 +169,12 @@ class AnthropicProvider final : public HttpProvider {
   }
 };
 
+// parse_json, not Json::parse: it also refuses nesting that error_text's dump() could not walk.
 Result<Json> parse_body(const std::string& body) {
-  try {
-    Json j = Json::parse(body);
-    if (!j.is_object()) return parse_error("malformed response: expected a JSON object");
-    return j;
-  } catch (const Json::exception&) {
-    return parse_error("malformed response: invalid JSON: " + snippet(body));
-  }
+  auto j = parse_json(body, "response");
+  if (!j.ok()) return parse_error("malformed response: invalid JSON: " + snippet(body));
+  if (!j->is_object()) return parse_error("malformed response: expected a JSON object");
+  return j;
 }
 
 int64_t usage_field(const Json& j, const char* obj, const char* field) {

@@ -9,6 +9,11 @@
 namespace trinity::coord {
 namespace {
 
+// {"error": [[[...]]]} nested `depth` deep: error_text() dumps such an error.
+std::string deep_error_body(size_t depth) {
+  return R"({"error":)" + std::string(depth, '[') + std::string(depth, ']') + "}";
+}
+
 TEST(ProviderCodec, AnthropicBlockTypeThatIsNotAStringIsSkipped) {
   // block.value("type", "") threw nlohmann's type_error.302 here: an uncaught exception that
   // ended the process on a hostile (or buggy) upstream reply.
@@ -22,6 +27,23 @@ TEST(ProviderCodec, AnthropicBlockTypeThatIsNotAStringIsSkipped) {
   ASSERT_FALSE(only_bad.ok());
   EXPECT_EQ(only_bad.status().code(), ErrorCode::kParse);
   EXPECT_NE(only_bad.status().message().find("empty content"), std::string::npos);
+}
+
+TEST(ProviderCodec, DeeplyNestedErrorBodyIsMalformedNotAStackOverflow) {
+  // 200,000 levels: error_text()'s recursive dump() overflowed the stack (reproduced by running
+  // the fuzz targets on a large input; libFuzzer's default max_len is too small to reach it).
+  for (auto parse : {parse_openai_response, parse_anthropic_response}) {
+    auto r = parse(deep_error_body(200000));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), ErrorCode::kParse);
+    EXPECT_NE(r.status().message().find("malformed response: invalid JSON"), std::string::npos)
+        << r.status().message();
+  }
+  // Shallow error values are still reported with their text.
+  auto shallow = parse_openai_response(deep_error_body(3));
+  ASSERT_FALSE(shallow.ok());
+  EXPECT_NE(shallow.status().message().find("error in response: [[[]]]"), std::string::npos)
+      << shallow.status().message();
 }
 
 TEST(ProviderCodec, ErrorBodiesAndOddUsage) {

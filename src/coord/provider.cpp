@@ -179,14 +179,12 @@ class AnthropicProvider final : public HttpProvider {
   }
 };
 
+// parse_json, not Json::parse: it also refuses nesting that error_text's dump() could not walk.
 Result<Json> parse_body(const std::string& body) {
-  try {
-    Json j = Json::parse(body);
-    if (!j.is_object()) return parse_error("malformed response: expected a JSON object");
-    return j;
-  } catch (const Json::exception&) {
-    return parse_error("malformed response: invalid JSON: " + snippet(body));
-  }
+  auto j = parse_json(body, "response");
+  if (!j.ok()) return parse_error("malformed response: invalid JSON: " + snippet(body));
+  if (!j->is_object()) return parse_error("malformed response: expected a JSON object");
+  return j;
 }
 
 int64_t usage_field(const Json& j, const char* obj, const char* field) {
@@ -293,9 +291,11 @@ Result<ChatReply> parse_anthropic_response(const std::string& body) {
     return parse_error("malformed response: no content array");
   ChatReply r;
   for (const Json& block : *content) {
-    if (block.is_object() && block.value("type", "") == "text" && block.contains("text") &&
-        block["text"].is_string())
-      r.text += block["text"].get<std::string>();
+    // Not block.value("type", ""): it throws on a type that is not a string.
+    if (!block.is_object()) continue;
+    auto type = block.find("type"), text = block.find("text");
+    if (type != block.end() && *type == "text" && text != block.end() && text->is_string())
+      r.text += text->get<std::string>();
   }
   if (trim(r.text).empty()) return parse_error("empty content in the response");
   r.input_tokens = usage_field(j, "usage", "input_tokens");

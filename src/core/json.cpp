@@ -73,8 +73,36 @@ std::string position(const std::string& text, size_t byte) {
          " (byte " + std::to_string(byte) + ")";
 }
 
+// Whether arrays and objects nest deeper than kMaxJsonDepth in `text` (brackets inside strings
+// do not count; on malformed text the parser reports the error).
+bool nested_too_deep(const std::string& text) {
+  size_t depth = 0;
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 template <typename J>
 Result<J> parse_any_json(const std::string& text, const std::string& what) {
+  if (nested_too_deep(text))
+    return parse_error(what + ": invalid JSON: arrays and objects nested deeper than " +
+                       std::to_string(kMaxJsonDepth) + " levels");
   try {
     return J::parse(text);
   } catch (const typename J::parse_error& e) {

@@ -1,6 +1,7 @@
 // nlohmann::json plus helpers that turn shape errors into Status with the field path.
 #pragma once
 
+#include <cstddef>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -12,13 +13,17 @@ namespace trinity {
 using Json = nlohmann::json;
 using OrderedJson = nlohmann::ordered_json;
 
+// Arrays and objects nested deeper than this are a parse error: whatever walks a value
+// recursively (dump, copy, compare, canonical forms) would overflow the stack on them.
+inline constexpr size_t kMaxJsonDepth = 512;
+
 // Parses text; the error names `what` (usually a file path) and, for syntax errors, the position
 // (1-based byte; line and column too past the first line) and what was found there:
 // "<what>: invalid JSON at byte 8: unexpected '}'; expected string literal", "<what>: invalid
 // JSON at line 3, column 5 (byte 41): ...". Never the library's "[json.exception...]" prefix;
 // quoted input is cut to its last 32 bytes and printed as ASCII (other bytes as \xNN), so the
 // message is short and valid UTF-8 whatever the text. Every nlohmann exception becomes a parse
-// error (numbers out of range included).
+// error (numbers out of range included), and so does nesting deeper than kMaxJsonDepth.
 Result<Json> parse_json(const std::string& text, const std::string& what);
 // The same, keeping the objects' key order (files we rewrite byte for byte).
 Result<OrderedJson> parse_ordered_json(const std::string& text, const std::string& what);

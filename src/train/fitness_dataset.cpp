@@ -115,6 +115,11 @@ Json count_by(const std::vector<Json>& rows, std::initializer_list<const char*> 
 Result<FitnessFile> read_fitness_file(const std::string& path, bool skip_invalid) {
   if (!file_exists(path) || is_directory(path)) return not_found("fitness file not found: " + path);
   TRINITY_ASSIGN_OR_RETURN(std::string bytes, read_file(path));
+  return parse_fitness_text(bytes, path, skip_invalid);
+}
+
+Result<FitnessFile> parse_fitness_text(const std::string& bytes, const std::string& path,
+                                       bool skip_invalid) {
   FitnessFile f;
   f.path = path;
   f.digest = "sha256:" + sha256_hex(bytes);
@@ -156,6 +161,10 @@ Result<LoadedDataset> load_dataset(const std::string& path, const DatasetReadOpt
 
 Result<Json> inspect_fitness(const std::string& path, const DatasetReadOptions& opts) {
   TRINITY_ASSIGN_OR_RETURN(LoadedDataset d, load_dataset(path, opts));
+  return inspect_report(path, d);
+}
+
+Json inspect_report(const std::string& path, const LoadedDataset& d) {
   const std::vector<Json> rows = fitness_records(d.file);
   const Json labels = label_counts(rows);
   const auto [status, reason] = dataset_status(d, labels);

@@ -47,6 +47,9 @@ struct FitnessFile {
 
 // A line that is not a JSON object is an error naming "<path>:<line>" (or skipped).
 Result<FitnessFile> read_fitness_file(const std::string& path, bool skip_invalid);
+// The same from the file's bytes (no file access; the fuzz target's entry).
+Result<FitnessFile> parse_fitness_text(const std::string& bytes, const std::string& path,
+                                       bool skip_invalid);
 std::vector<Json> fitness_records(const FitnessFile& f);
 
 struct DatasetReadOptions {
@@ -69,10 +72,15 @@ const Json& json_at(const Json& j, std::initializer_list<const char*> path);
 Json count_by(const std::vector<Json>& rows, std::initializer_list<const char*> path);
 
 Result<Json> inspect_fitness(const std::string& path, const DatasetReadOptions& opts);
+// The inspect report of a loaded dataset (no file access).
+Json inspect_report(const std::string& path, const LoadedDataset& d);
 
 // Every example is recomputed with the options stored in its fitness.options when present,
 // else with `fallback` (the reference's exports store none).
 Result<Json> replay_fitness(const std::string& path, const DatasetReadOptions& opts,
                             const ScoreOptions& fallback);
+// The replay report of a loaded dataset (no file access); `fallback` must be valid.
+Result<Json> replay_report(const std::string& path, const LoadedDataset& d,
+                           const ScoreOptions& fallback);
 
 }  // namespace trinity::train

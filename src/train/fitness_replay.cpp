@@ -124,6 +124,11 @@ Result<Json> replay_fitness(const std::string& path, const DatasetReadOptions& o
                             const ScoreOptions& fallback) {
   TRINITY_RETURN_IF_ERROR(fallback.validate());
   TRINITY_ASSIGN_OR_RETURN(LoadedDataset d, load_dataset(path, opts));
+  return replay_report(path, d, fallback);
+}
+
+Result<Json> replay_report(const std::string& path, const LoadedDataset& d,
+                           const ScoreOptions& fallback) {
   const std::vector<Json> rows = fitness_records(d.file);
   std::vector<ScoreResult> scores;
   Json mismatches = Json::array();

@@ -107,6 +107,26 @@ TEST(FitnessExport, MalformedTraceFailsUnlessSkipped) {
   EXPECT_EQ(s->manifest["skipped"][0]["line"], 11);
 }
 
+TEST(FitnessExport, DeeplyNestedTraceLineIsInvalidNotAStackOverflow) {
+  // A run_id nested 200,000 deep: copying and canonicalizing it recursed off the stack's end
+  // (reproduced with fuzz_train_trace on a large input).
+  const std::string dir = testing::temp_dir("export_deep");
+  const std::string deep = R"({"event":"route_decision","run_id":)" + std::string(200000, '[') +
+                           std::string(200000, ']') + "}\n";
+  const auto bad = testing::write_temp(dir, "deep.jsonl", std::string(kTraceA) + deep);
+  auto r = export_fitness(options({bad}, dir + "/out"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(bad + ":11: invalid JSON: arrays and objects nested deeper"),
+            std::string::npos)
+      << r.status().message();
+  ExportOptions skip = options({bad}, dir + "/out");
+  skip.skip_invalid = true;
+  auto s = export_fitness(skip);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_EQ(s->manifest["skipped_count"], 1);
+  EXPECT_EQ(s->manifest["record_count"], 2);
+}
+
 TEST(FitnessInspect, ExportIsReadyAndVerified) {
   const std::string dir = testing::temp_dir("inspect");
   const auto a = testing::write_temp(dir, "a.jsonl", kTraceA);

@@ -68,53 +68,35 @@ std::optional<std::string> percent_decode(std::string_view s) {
   return out;
 }
 
+// The error body of each status the HTTP layer answers by itself (protocol errors, limits,
+// unknown endpoints); the caller may replace the message with a more specific one.
 ApiError error_for_status(int status) {
+  struct Known {
+    int status;
+    const char* code;
+    const char* message;
+  };
+  static constexpr Known kKnown[] = {
+      {400, "bad_request", "malformed HTTP request"},
+      {404, "not_found",
+       "no such endpoint (see /v1/chat/completions, /v1/route, /v1/models, /healthz, /metrics)"},
+      {405, "method_not_allowed", "method not allowed"},
+      {408, "request_timeout", "request timed out"},
+      {413, "request_too_large", "request body exceeds the server's --max-body-bytes"},
+      {414, "uri_too_long", "request URI too long"},
+      {415, "unsupported_media_type", "unsupported media type"},
+      {431, "request_header_fields_too_large", "request header fields too large"},
+      {503, "unavailable", "service unavailable"},
+  };
   ApiError e;
   e.http_status = status;
-  switch (status) {
-    case 400:
-      e.code = "bad_request";
-      e.message = "malformed HTTP request";
-      break;
-    case 404:
-      e.code = "not_found";
-      e.message =
-          "no such endpoint (see /v1/chat/completions, /v1/route, /v1/models, "
-          "/healthz, /metrics)";
-      break;
-    case 405:
-      e.code = "method_not_allowed";
-      e.message = "method not allowed";
-      break;
-    case 413:
-      e.code = "request_too_large";
-      e.message = "request body exceeds the server's --max-body-bytes";
-      break;
-    case 408:
-      e.code = "request_timeout";
-      e.message = "request timed out";
-      break;
-    case 414:
-      e.code = "uri_too_long";
-      e.message = "request URI too long";
-      break;
-    case 415:
-      e.code = "unsupported_media_type";
-      e.message = "unsupported media type";
-      break;
-    case 431:
-      e.code = "request_header_fields_too_large";
-      e.message = "request header fields too large";
-      break;
-    case 503:
-      e.type = "server_error";
-      e.code = "unavailable";
-      e.message = "service unavailable";
-      break;
-    default:
-      e.type = status >= 500 ? "server_error" : "invalid_request_error";
-      e.code = "http_" + std::to_string(status);
-      e.message = "HTTP " + std::to_string(status);
+  e.type = status >= 500 ? "server_error" : "invalid_request_error";
+  e.code = "http_" + std::to_string(status);
+  e.message = std::string("HTTP ") + std::to_string(status) + " " + http_reason(status);
+  for (const Known& k : kKnown) {
+    if (k.status != status) continue;
+    e.code = k.code;
+    e.message = k.message;
   }
   return e;
 }

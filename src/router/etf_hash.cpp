@@ -80,12 +80,31 @@ Result<std::string> etf_compress(const std::string& uncompressed) {
     return internal_error("etf_compress: input is not an ETF term");
   const size_t body_len = uncompressed.size() - 1;
   if (body_len > 0xffffffffu) return invalid_argument("etf_compress: term larger than 4 GiB");
-  uLongf z_len = compressBound(static_cast<uLong>(body_len));
+  // One deflate state per thread, reset between calls: compress2() would allocate and zero
+  // ~270 KB of zlib state per transcript hash, and freeing it trims the heap (madvise and a TLB
+  // shootdown on every core) on each routed turn. deflateReset gives the same stream as a fresh
+  // deflateInit with the same parameters, so the bytes (and the hash) are unchanged.
+  struct Deflater {
+    z_stream s{};
+    bool ok = false;
+    Deflater() { ok = deflateInit(&s, 6) == Z_OK; }
+    ~Deflater() {
+      if (ok) deflateEnd(&s);
+    }
+  };
+  thread_local Deflater d;
+  if (!d.ok) return internal_error("zlib deflateInit failed");
+  if (deflateReset(&d.s) != Z_OK) return internal_error("zlib deflateReset failed");
+  uLongf z_len = deflateBound(&d.s, static_cast<uLong>(body_len));
   std::string z(z_len, '\0');
-  int rc = compress2(reinterpret_cast<Bytef*>(z.data()), &z_len,
-                     reinterpret_cast<const Bytef*>(uncompressed.data() + 1),
-                     static_cast<uLong>(body_len), 6);
-  if (rc != Z_OK) return internal_error("zlib compress2 failed with code " + std::to_string(rc));
+  d.s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(uncompressed.data() + 1));
+  d.s.avail_in = static_cast<uInt>(body_len);
+  d.s.next_out = reinterpret_cast<Bytef*>(z.data());
+  d.s.avail_out = static_cast<uInt>(z_len);
+  const int rc = deflate(&d.s, Z_FINISH);
+  if (rc != Z_STREAM_END)
+    return internal_error("zlib deflate failed with code " + std::to_string(rc));
+  z_len = d.s.total_out;
   z.resize(z_len);
   if (body_len < 5 || z_len > body_len - 5) return uncompressed;
   std::string out;

@@ -298,9 +298,8 @@ struct HttpServer::Impl {
   // Moves body bytes out of c.in; true when the body is complete. Errors queue a reply.
   bool consume_body(Conn& c, bool discard) {
     if (c.chunked) {
-      std::string* sink = discard ? nullptr : &c.req.body;
-      std::string dropped;
-      const size_t n = c.chunked->feed(c.in, sink ? *sink : dropped);
+      // A discarding decoder (start_body) appends nothing to the body.
+      const size_t n = c.chunked->feed(c.in, c.req.body);
       c.in.erase(0, n);
       if (c.chunked->error()) {
         queue_error(c, *c.chunked->error());

@@ -14,7 +14,8 @@ pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)    # libopenblas-d
 pkg_check_modules(LAPACKE REQUIRED IMPORTED_TARGET lapacke)      # liblapacke-dev
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)    # libxxhash-dev (cache checksums)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)  # libcpp-httplib-dev
-pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)      # libsqlite3-dev (response cache)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)      # libsqlite3-dev (response cache, run store)
+pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)          # libpq-dev (run store on PostgreSQL)
 if(TRINITY_BUILD_TESTS)
   find_package(GTest REQUIRED)                   # libgtest-dev
 endif()

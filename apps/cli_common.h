@@ -52,6 +52,7 @@ void register_serve(CLI::App& app, CommandRegistry& reg);
 void register_env(CLI::App& app, CommandRegistry& reg);
 void register_import(CLI::App& app, CommandRegistry& reg);
 void register_cache(CLI::App& app, CommandRegistry& reg);
+void register_runs(CLI::App& app, CommandRegistry& reg);
 void register_candidate(CLI::App& app, CommandRegistry& reg);  // cmd_candidate.cpp
 void register_tasks(CLI::App& app, CommandRegistry& reg);      // cmd_tasks.cpp
 void register_train(CLI::App& app, CommandRegistry& reg);      // cmd_train.cpp

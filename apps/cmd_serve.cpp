@@ -1,7 +1,9 @@
 // trinity serve: the OpenAI-compatible coordinator endpoint (see docs/server.md).
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 #include <thread>
@@ -10,6 +12,7 @@
 #include "coord/pool.h"
 #include "router/open_router.h"
 #include "server/server.h"
+#include "store/run_store.h"
 
 namespace trinity::cli {
 
@@ -27,8 +30,33 @@ struct Options {
   std::optional<int64_t> max_wall_time_ms, max_provider_calls, max_provider_latency_ms,
       max_verifier_revisions;
   std::optional<double> max_estimated_cost_usd;
+  std::string store;  // "": the default sqlite file; "none": no store
+  std::string replica_id;
   server::ServerConfig cfg;
 };
+
+// --store: "none", a spec, or the default SQLite file under the data directory.
+Status open_store(Options& o) {
+  if (o.store == "none") return ok_status();
+  std::string spec = o.store.empty() ? store::default_store_spec() : o.store;
+  if (spec.empty())
+    return invalid_argument(
+        "--store: neither XDG_DATA_HOME nor HOME is set; give --store sqlite:PATH, "
+        "--store postgres://... or --store none");
+  store::StoreOptions so;
+  so.owner = o.replica_id;
+  if (so.owner.empty()) {
+    // Port 0 picks a new port at every start: such a replica cannot be restarted as itself,
+    // so its id is unique (its leftovers are swept once its lease expires).
+    so.owner = store::default_owner_id(o.cfg.port);
+    if (o.cfg.port == 0) so.owner += "-" + std::to_string(getpid());
+  }
+  so.max_connections = std::min(o.cfg.max_concurrency, 16);
+  auto st = store::open_run_store(spec, so);
+  if (!st.ok()) return st.status();
+  o.cfg.store = std::shared_ptr<store::RunStore>(std::move(st).value());
+  return ok_status();
+}
 
 int run(Options& o) {
   const std::string cmd = "serve";
@@ -68,6 +96,11 @@ int run(Options& o) {
     if (!st.ok()) return report_error(cmd, st);
   }
 
+  {
+    Status st = open_store(o);
+    if (!st.ok()) return report_error(cmd, st);
+  }
+
   auto pool_cfg = coord::load_pool(o.pool);
   if (!pool_cfg.ok()) return report_error(cmd, pool_cfg.status());
   const std::string pool_name = pool_cfg->name;
@@ -92,9 +125,11 @@ int run(Options& o) {
   if (!srv.ok()) return report_error(cmd, srv.status());
   Status st = (*srv)->start();
   if (!st.ok()) return report_error(cmd, st);
-  std::printf("trinity serve: listening on %s (model \"trinity\", router %s, pool %s%s)\n",
-              (*srv)->url().c_str(), o.src.profile.empty() ? "default" : o.src.profile.c_str(),
-              pool_name.c_str(), cfg.api_key.empty() ? "" : ", bearer auth");
+  std::printf(
+      "trinity serve: listening on %s (model \"trinity\", router %s, pool %s%s, run store %s)\n",
+      (*srv)->url().c_str(), o.src.profile.empty() ? "default" : o.src.profile.c_str(),
+      pool_name.c_str(), cfg.api_key.empty() ? "" : ", bearer auth",
+      cfg.store ? (cfg.store->spec() + " as " + cfg.store->owner()).c_str() : "none");
   std::fflush(stdout);
 
   int sig = 0;
@@ -169,6 +204,16 @@ void register_serve(CLI::App& app, CommandRegistry& reg) {
                   "every connection is closed and the process exits (default 30000)");
   sub->add_option("--stream-heartbeat-ms", c.stream_heartbeat_ms,
                   "Idle SSE streams get a ': ping' comment this often (default 500)");
+  sub->add_option("--store", o->store,
+                  "Run store: sqlite:PATH, postgres://user@host:port/db, or none (default: "
+                  "sqlite:$XDG_DATA_HOME/trinity/runs.db, i.e. ~/.local/share/trinity/runs.db)");
+  sub->add_option("--store-retention-days", c.store_retention_days,
+                  "Delete finished runs older than this many days (checked hourly; default 0: "
+                  "keep everything)");
+  sub->add_option("--replica-id", o->replica_id,
+                  "This replica's id in the run store, stable across its restarts and unique "
+                  "among live replicas (default: HOSTNAME:PORT). A restart marks the runs its "
+                  "previous process left running as interrupted");
   sub->add_flag("--quiet", o->quiet, "No access log on stderr");
   reg.add(sub, [o] { return run(*o); });
 }

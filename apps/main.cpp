@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   register_env(app, reg);
   register_import(app, reg);
   register_cache(app, reg);
+  register_runs(app, reg);
   register_tasks(app, reg);
   register_candidate(app, reg);
   register_train(app, reg);

@@ -2,7 +2,11 @@
 //
 //   node bench/load_serve.mjs --url http://127.0.0.1:8080 [--requests 2000] [--concurrency 64]
 //        [--endpoint chat|route|stream] [--prompts-file FILE] [--api-key KEY]
+//        [--ids-out FILE] [--allow-errors 1]
 //
+// --ids-out writes the X-Trinity-Run-Id of every valid answer, one per line (the scale test
+// checks each against the run store). --allow-errors 1 exits 0 even with errors (they are
+// still counted and printed).
 // Keeps `concurrency` requests in flight over keep-alive connections until `requests` have
 // completed; prints throughput, latency percentiles and the error count (non-200 answers,
 // transport errors, or a 200 without a valid answer), then exits 1 if there was any error.
@@ -54,7 +58,8 @@ function once(i) {
         res.on('end', () => {
           const ms = Number(process.hrtime.bigint() - t0) / 1e6;
           const text = Buffer.concat(parts).toString();
-          resolve({ ms, ok: valid(res.statusCode, text), status: res.statusCode, text });
+          resolve({ ms, ok: valid(res.statusCode, text), status: res.statusCode, text,
+                    runId: res.headers['x-trinity-run-id'] || '' });
         });
       });
     req.on('error', (e) => resolve({ ms: Number(process.hrtime.bigint() - t0) / 1e6, ok: false, status: 0, text: String(e) }));
@@ -63,6 +68,7 @@ function once(i) {
 }
 
 const latencies = [];
+const runIds = [];
 const errorsByStatus = {};
 let errors = 0;
 let next = 0;
@@ -73,6 +79,7 @@ async function worker() {
     const i = next++;
     const r = await once(i);
     latencies.push(r.ms);
+    if (r.ok && r.runId) runIds.push(r.runId);
     if (!r.ok) {
       errors += 1;
       errorsByStatus[r.status] = (errorsByStatus[r.status] || 0) + 1;
@@ -91,5 +98,6 @@ console.log(JSON.stringify({
   errors, errors_by_status: errorsByStatus,
 }));
 if (firstError) console.error(`first error: ${firstError}`);
+if (args['ids-out']) fs.writeFileSync(args['ids-out'], runIds.map((id) => `${id}\n`).join(''));
 agent.destroy();
-process.exit(errors === 0 ? 0 : 1);
+process.exit(errors === 0 || args['allow-errors'] === '1' ? 0 : 1);

@@ -24,6 +24,8 @@ echo "== hostile HTTP probes (scripts/hostile_http.sh)"
 # Under ASan the resident-memory bound does not hold (shadow memory, quarantine): skip that check.
 HOSTILE_HTTP_SKIP_RSS="${TRINITY_SANITIZE:-0}" TRINITY_BIN="build/$PRESET/apps/trinity" \
   bash scripts/hostile_http.sh
+echo "== scale test: PostgreSQL + 2 replicas + nginx, one SIGKILLed mid-load (scripts/scale_test.sh)"
+TRINITY_BIN="build/$PRESET/apps/trinity" bash scripts/scale_test.sh
 FUZZ_SECONDS="${TRINITY_FUZZ_SECONDS:-10}"
 if [ "$FUZZ_SECONDS" != "0" ]; then
   echo "== fuzz smoke (${FUZZ_SECONDS}s per target)"

@@ -100,7 +100,24 @@ struct PreparedRun {
   std::shared_ptr<const coord::AgentPool> pool;
   std::unique_ptr<coord::JsonlTraceWriter> trace;
   std::optional<std::string> trace_ref;
+  std::unique_ptr<Server::Impl::StoredRun> stored;  // null without a run store
 };
+
+// What the store keeps of a request besides its messages: the effective run options.
+OrderedJson stored_options(const ChatCompletionRequest& req, const coord::RunOptions& o) {
+  OrderedJson j;
+  j["stream"] = req.stream;
+  j["max_turns"] = o.max_turns;
+  j["cold_verifier"] = coord::cold_verifier_name(o.cold_verifier);
+  j["budgets"] = o.budgets.limits_json();
+  return j;
+}
+
+// The client-facing message of a failed run ("" when it has an answer).
+std::string client_error(const Server::Impl& s, const coord::RunResult& r) {
+  if (r.ok() && r.answer) return "";
+  return s.redactor.redact_text(run_failure_error(r).message);
+}
 
 struct StreamState {
   Server::Impl* impl = nullptr;
@@ -201,6 +218,7 @@ void stream_chat(Server::Impl& s, StreamState& st, ResponseWriter& out) {
   s.metrics.inflight_runs -= 1;
   const coord::RunResult& r = *st.result;
   s.record_run(r, seconds_since(st.started));
+  s.store_finish(st.run.stored.get(), r, client_error(s, r));
   if (!connected) {
     s.metrics.inc("trinity_client_disconnects_total");
     return;
@@ -274,6 +292,15 @@ void Server::Impl::handle_chat(const HttpRequest& req, ResponseWriter& out) {
     run.options.sinks.push_back(run.trace.get());
     run.trace_ref = path;
   }
+  {
+    auto stored = store_begin(run.run_id, "chat.completions", request.messages,
+                              stored_options(request, run.options), run.pool->config.name);
+    if (!stored.ok())
+      return void(out.send(error({503, "server_error", "run_store_unavailable",
+                                  "the run store cannot be written; retry later"})));
+    run.stored = std::move(stored).value();
+    if (run.stored) run.options.sinks.push_back(&run.stored->capture);
+  }
   out.set_log_note("run " + run.run_id);
   const std::string id = "chatcmpl-" + run.run_id;
   const int64_t created = unix_seconds();
@@ -288,6 +315,7 @@ void Server::Impl::handle_chat(const HttpRequest& req, ResponseWriter& out) {
     coord::RunResult r = coord::Orchestrator(router, run.pool).run(request.messages, run.options);
     metrics.inflight_runs -= 1;
     record_run(r, seconds_since(t0));
+    store_finish(run.stored.get(), r, client_error(*this, r));
     OrderedJson ext = trinity_extension(r, run.trace_ref);
     HttpReply reply;
     if (!r.ok() || !r.answer) {

@@ -63,6 +63,11 @@ Metrics::Metrics() {
   declare("trinity_client_disconnects_total", "counter",
           "Streams whose client went away (their runs are cancelled).");
   declare("trinity_budget_exceeded_total", "counter", "Runs ended by a budget, by budget name.");
+  declare("trinity_store_write_seconds", "histogram",
+          "Run store write latency: begin (insert running) and finish (one transaction).",
+          kLatencyBuckets);
+  declare("trinity_store_errors_total", "counter",
+          "Run store operations that failed, by op (begin, finish, maintenance, retention).");
 }
 
 void Metrics::declare(const std::string& name, const std::string& type, const std::string& help,

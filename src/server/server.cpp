@@ -18,7 +18,9 @@ const char* endpoint_label(const HttpRequest& req) {
   if (path == "/v1/chat/completions") return "chat_completions";
   if (path == "/v1/route") return "route";
   if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0) return "models";
+  if (path == "/v1/runs" || path.rfind("/v1/runs/", 0) == 0) return "runs";
   if (path == "/healthz") return "healthz";
+  if (path == "/readyz") return "readyz";
   if (path == "/metrics") return "metrics";
   return "other";
 }
@@ -79,7 +81,8 @@ ApiError error_for_status(int status) {
   static constexpr Known kKnown[] = {
       {400, "bad_request", "malformed HTTP request"},
       {404, "not_found",
-       "no such endpoint (see /v1/chat/completions, /v1/route, /v1/models, /healthz, /metrics)"},
+       "no such endpoint (see /v1/chat/completions, /v1/route, /v1/models, /v1/runs, /healthz, "
+       "/readyz, /metrics)"},
       {405, "method_not_allowed", "method not allowed"},
       {408, "request_timeout", "request timed out"},
       {413, "request_too_large", "request body exceeds the server's --max-body-bytes"},
@@ -292,10 +295,14 @@ HttpDispatch answer(HttpReply r) {
 }  // namespace
 
 HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
-  enum class Ep { kNone, kHealthz, kMetrics, kModels, kModel, kRoute, kChat };
+  enum class Ep { kNone, kHealthz, kReadyz, kMetrics, kModels, kModel, kRoute, kChat, kRuns, kRun };
   const std::string& path = req.path;
   Ep ep = Ep::kNone;
   if (path == "/healthz") ep = Ep::kHealthz;
+  if (path == "/readyz") ep = Ep::kReadyz;
+  if (path == "/v1/runs") ep = Ep::kRuns;
+  if (path.size() > 9 && path.rfind("/v1/runs/", 0) == 0 && path.find('/', 9) == std::string::npos)
+    ep = Ep::kRun;
   if (path == "/metrics") ep = Ep::kMetrics;
   if (path == "/v1/models") ep = Ep::kModels;
   if (path.size() > 11 && path.rfind("/v1/models/", 0) == 0) ep = Ep::kModel;
@@ -327,6 +334,8 @@ HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
   switch (ep) {
     case Ep::kHealthz:
       return answer(healthz());
+    case Ep::kReadyz:
+      return answer(readyz());
     case Ep::kMetrics: {
       HttpReply r;
       r.headers.emplace_back("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
@@ -355,6 +364,15 @@ HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
   if (ep == Ep::kRoute) {
     return {std::nullopt,
             [this](const HttpRequest& r, ResponseWriter& out) { handle_route(r, out); }, slot};
+  }
+  // Store reads block on the database: a worker answers them, under an admission slot.
+  if (ep == Ep::kRuns) {
+    return {std::nullopt,
+            [this](const HttpRequest& r, ResponseWriter& out) { handle_list_runs(r, out); }, slot};
+  }
+  if (ep == Ep::kRun) {
+    return {std::nullopt,
+            [this](const HttpRequest& r, ResponseWriter& out) { handle_get_run(r, out); }, slot};
   }
   return {std::nullopt, [this](const HttpRequest& r, ResponseWriter& out) { handle_chat(r, out); },
           slot};
@@ -403,6 +421,16 @@ void Server::Impl::shutdown() {
   }
   // Responses still being written (a stream's tail after its run) get up to 1 s.
   if (http) http->stop(1000);
+  if (store_thread.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(store_mu);
+      store_stop = true;
+    }
+    store_cv.notify_all();
+    store_thread.join();
+    Status st = config.store->release_lease();
+    if (!st.ok()) std::fprintf(stderr, "serve: run store: %s\n", st.message().c_str());
+  }
   stopped = true;
 }
 
@@ -424,6 +452,8 @@ Status validate_config(const ServerConfig& c) {
     return invalid_argument("read/write timeouts must be >= 1 ms");
   if (c.drain_timeout_ms < 0) return invalid_argument("--drain-timeout-ms must be >= 0");
   if (c.stream_heartbeat_ms < 10) return invalid_argument("stream heartbeat must be >= 10 ms");
+  if (c.store_retention_days < 0) return invalid_argument("--store-retention-days must be >= 0");
+  if (c.store_maintenance_ms < 10) return invalid_argument("store maintenance must be >= 10 ms");
   return ok_status();
 }
 
@@ -471,10 +501,23 @@ Status Server::start() {
   // Every worker job holds an admission slot; a few more cover streams writing their tail after
   // the slot is handed back.
   o.workers = c.http_threads > 0 ? c.http_threads : c.max_concurrency + 4;
+  if (c.store) {
+    // None of this replica's runs can be live before it listens: those left `running` by its
+    // previous process are interrupted.
+    auto marked = c.store->recover(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count(),
+                                   true);
+    if (!marked.ok()) return marked.status().with_context("run store recovery");
+    if (*marked > 0)
+      std::fprintf(stderr, "serve: run store: %lld unfinished run(s) marked interrupted\n",
+                   static_cast<long long>(*marked));
+  }
   s.http = std::make_unique<HttpServer>(o, &s);
   TRINITY_RETURN_IF_ERROR(s.http->bind());
   s.bound_port = s.http->port();
   TRINITY_RETURN_IF_ERROR(s.http->start());
+  if (c.store) s.store_thread = std::thread([&s] { s.store_maintenance_loop(); });
   s.started = true;
   return ok_status();
 }

@@ -3,7 +3,10 @@
 //   POST /v1/chat/completions  model "trinity": one coordinator run per request (stream: SSE)
 //   POST /v1/route             messages -> the route decision (as `trinity route --json`)
 //   GET  /v1/models            trinity + the pool's models
+//   GET  /v1/runs/{id}         a stored run (run store, --store)
+//   GET  /v1/runs              stored runs, newest first (?status=&since=&limit=&cursor=)
 //   GET  /healthz              liveness / drain state
+//   GET  /readyz               readiness: 503 while draining (load balancers stop sending)
 //   GET  /metrics              Prometheus text format
 //
 // One loaded router serves every request: concurrent routing calls (from /v1/route and from the
@@ -21,6 +24,7 @@
 #include "router/route.h"
 #include "server/metrics.h"
 #include "server/pool_provider.h"
+#include "store/run_store.h"
 
 namespace trinity::server {
 
@@ -52,6 +56,11 @@ struct ServerConfig {
   int64_t stream_heartbeat_ms = 500;  // idle SSE streams get a ": ping" comment
   int retry_after_s = 1;              // Retry-After of 429 answers
   bool access_log = true;             // one line per request on stderr (no bodies/headers)
+  // The run store (null: none). Every run is inserted `running` before it starts and finished in
+  // one transaction before its answer is sent; GET /v1/runs reads it.
+  std::shared_ptr<store::RunStore> store;
+  int64_t store_retention_days = 0;      // > 0: finished runs older than this are deleted
+  int64_t store_maintenance_ms = 10000;  // lease renewal, dead-replica sweep, retention
 };
 
 Status validate_config(const ServerConfig& c);

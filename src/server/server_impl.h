@@ -15,6 +15,7 @@
 #include "server/openai_api.h"
 #include "server/route_batcher.h"
 #include "server/server.h"
+#include "store/run_capture.h"
 
 namespace trinity::server {
 
@@ -64,6 +65,31 @@ struct Server::Impl final : HttpHandler {
   void on_connection_refused() override;
 
   HttpReply healthz() const;
+  HttpReply readyz() const;
+  void handle_get_run(const HttpRequest& req, ResponseWriter& out);
+  void handle_list_runs(const HttpRequest& req, ResponseWriter& out);
+
+  // The run store (runs_api.cpp). A run's row from begin to finish.
+  struct StoredRun {
+    store::RunRecord record;
+    store::RunCapture capture;  // add &capture to the run's sinks
+    explicit StoredRun(coord::ContentMode mode) : capture(mode) {}
+  };
+  // Inserts the run as `running`; null without a store. An error means the store cannot be
+  // written: the request is refused (503) before anything is spent.
+  Result<std::unique_ptr<StoredRun>> store_begin(const std::string& run_id, const char* endpoint,
+                                                 const std::vector<Message>& messages,
+                                                 OrderedJson options, const std::string& pool);
+  // Finishes the run in one transaction (before its answer is sent). A failed write is logged
+  // and counted; the answer is still delivered (its cost is spent) and the run stays `running`
+  // until a restart or a sweep marks it `interrupted`.
+  void store_finish(StoredRun* run, const coord::RunResult& r, const std::string& client_error);
+  // Lease renewal, dead-replica sweep and retention, every store_maintenance_ms.
+  void store_maintenance_loop();
+  std::thread store_thread;
+  std::mutex store_mu;
+  std::condition_variable store_cv;
+  bool store_stop = false;
   HttpReply models(const std::string& id) const;
   void handle_chat(const HttpRequest& req, ResponseWriter& out);
   void handle_route(const HttpRequest& req, ResponseWriter& out);

@@ -1,5 +1,7 @@
 // RunRecord as JSON, run statuses and keyset cursors.
+#include <cstdio>
 #include <cstdlib>
+#include <ctime>
 
 #include "coord/budget.h"
 #include "store/run_store.h"
@@ -97,6 +99,39 @@ Status decode_cursor(const std::string& cursor, int64_t* created_ms, std::string
   *created_ms = std::strtoll(cursor.substr(0, dot).c_str(), nullptr, 10);
   *id = cursor.substr(dot + 1);
   return ok_status();
+}
+
+static bool all_digits(const std::string& s) {
+  if (s.empty() || s.size() > 18) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+Result<int64_t> parse_since_ms(const std::string& v) {
+  if (all_digits(v)) return std::stoll(v) * 1000;
+  std::tm tm{};
+  int frac_end = 0;
+  if (v.size() >= 20 &&
+      std::sscanf(v.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &frac_end) == 6) {
+    size_t i = static_cast<size_t>(frac_end);
+    if (i < v.size() && v[i] == '.') {
+      ++i;
+      while (i < v.size() && v[i] >= '0' && v[i] <= '9') ++i;
+    }
+    if (i + 1 == v.size() && (v[i] == 'Z' || v[i] == 'z') && tm.tm_mon >= 1 && tm.tm_mon <= 12 &&
+        tm.tm_mday >= 1 && tm.tm_mday <= 31 && tm.tm_hour < 24 && tm.tm_min < 60 &&
+        tm.tm_sec <= 60) {
+      tm.tm_year -= 1900;
+      tm.tm_mon -= 1;
+      return static_cast<int64_t>(timegm(&tm)) * 1000;
+    }
+  }
+  return invalid_argument(
+      "since: expected Unix seconds or an RFC 3339 UTC time such as "
+      "2026-12-04T10:00:00Z, got '" +
+      v.substr(0, 64) + "'");
 }
 
 }  // namespace trinity::store

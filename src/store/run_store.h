@@ -82,10 +82,15 @@ struct RunPage {
 std::string encode_cursor(int64_t created_ms, const std::string& id);
 Status decode_cursor(const std::string& cursor, int64_t* created_ms, std::string* id);
 
+// A `since` bound: Unix seconds, or an RFC 3339 UTC time ("2026-12-04T10:00:00Z", a fraction
+// allowed) -> Unix milliseconds.
+Result<int64_t> parse_since_ms(const std::string& v);
+
 struct StoreOptions {
-  std::string owner;         // this replica's id (see default_owner_id)
-  int64_t lease_ms = 30000;  // a replica that has not renewed for this long is dead
-  int max_connections = 8;   // pooled connections (PostgreSQL; SQLite files too)
+  std::string owner;           // this replica's id (see default_owner_id)
+  int64_t lease_ms = 30000;    // a replica that has not renewed for this long is dead
+  int max_connections = 8;     // pooled connections (PostgreSQL; SQLite files too)
+  bool register_lease = true;  // false for readers (trinity runs ...)
 };
 
 class RunStore {

@@ -94,7 +94,7 @@ class SqlRunStore final : public RunStore {
   Status open(int64_t now_ms) {
     TRINITY_ASSIGN_OR_RETURN(auto conn, pool_.acquire());
     TRINITY_RETURN_IF_ERROR(migrate(*conn));
-    return upsert_lease(*conn, now_ms, true);
+    return options_.register_lease ? upsert_lease(*conn, now_ms, true) : ok_status();
   }
 
   Status begin_run(const RunRecord& run) override {

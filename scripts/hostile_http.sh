@@ -25,6 +25,7 @@ MAX_BODY=$((1 << 20))
 CONCURRENCY=64
 MAX_JSON_VALUES=50000
 "$BIN" serve --pool mock --profile mock_tiny --port 0 --quiet --api-key-env HOSTILE_HTTP_KEY \
+  --store "sqlite:$WORK/runs.db" \
   >"$WORK/serve.out" 2>"$WORK/serve.err" &
 PID=$!
 for _ in $(seq 1 200); do

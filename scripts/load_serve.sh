@@ -36,6 +36,8 @@ SERVE_ARGS=("$@")
 [ "${#SERVE_ARGS[@]}" -gt 0 ] || SERVE_ARGS=(--profile mock_tiny)
 
 LOG="$(mktemp -d)"
+# Runs are persisted as in production, into a store of this run (unless the flags name one).
+case " ${SERVE_ARGS[*]} " in *" --store "*) ;; *) SERVE_ARGS+=(--store "sqlite:$LOG/runs.db") ;; esac
 trap 'kill -TERM "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; rm -rf "$LOG"' EXIT
 "$BIN" serve --pool mock --port 0 --quiet --max-concurrency "$CONCURRENCY" "${SERVE_ARGS[@]}" \
   >"$LOG/out" 2>"$LOG/err" &

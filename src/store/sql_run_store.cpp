@@ -1,6 +1,7 @@
 // RunStore over SqlConnection: the same statements on SQLite and PostgreSQL.
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -81,6 +82,34 @@ TurnRow turn_from_row(const SqlRow& r) {
   return t;
 }
 
+// INSERT INTO <table_columns> VALUES ($1, ...), ($1, ...): rows of `width` values after the
+// shared run id, `flat` row after row, a multi-row statement per chunk of up to 64 rows (one
+// round trip per chunk on PostgreSQL).
+Status insert_rows(SqlConnection& conn, const std::string& table_columns, const std::string& run_id,
+                   size_t width, std::vector<SqlParam> flat) {
+  constexpr size_t kChunkRows = 64;
+  const size_t rows = flat.size() / width;
+  for (size_t first = 0; first < rows; first += kChunkRows) {
+    const size_t n = std::min(kChunkRows, rows - first);
+    std::string sql = "INSERT INTO " + table_columns + " VALUES ";
+    std::vector<SqlParam> params;
+    params.reserve(1 + n * width);
+    params.push_back(run_id);
+    for (size_t r = 0; r < n; ++r) {
+      sql += r ? ", ($1" : "($1";
+      for (size_t c = 0; c < width; ++c) {
+        params.push_back(std::move(flat[(first + r) * width + c]));
+        sql += ", ";
+        sql += sql_param(params.size());
+      }
+      sql += ")";
+    }
+    auto ins = conn.query(sql, params);
+    if (!ins.ok()) return ins.status();
+  }
+  return ok_status();
+}
+
 class SqlRunStore final : public RunStore {
  public:
   SqlRunStore(std::string spec, StoreOptions options, SqlPool::Opener open)
@@ -119,24 +148,30 @@ class SqlRunStore final : public RunStore {
            run.elapsed_ms, int64_t{run.turns_count}});
       if (!up.ok()) return up.status();
       if (conn->changes() != 1) return not_found("run " + run.id + " was never begun");
+      std::vector<SqlParam> turns;
       for (const TurnRow& t : run.turns) {
-        auto ins = conn->query(
-            "INSERT INTO run_turns (run_id, turn, agent_id, role, routed_role, agent_margin, "
-            "role_margin, provider, model, status, latency_ms, input_tokens, output_tokens, "
-            "cost_micro_usd, verdict) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-            "$12, $13, $14, $15)",
-            {run.id, int64_t{t.turn}, int64_t{t.agent_id}, t.role, t.routed_role,
-             opt_param(t.agent_margin), opt_param(t.role_margin), t.provider, t.model, t.status,
-             t.latency_ms, t.input_tokens, t.output_tokens, t.cost_micro_usd, t.verdict});
-        if (!ins.ok()) return ins.status();
+        for (SqlParam p :
+             {SqlParam(int64_t{t.turn}), SqlParam(int64_t{t.agent_id}), SqlParam(t.role),
+              SqlParam(t.routed_role), opt_param(t.agent_margin), opt_param(t.role_margin),
+              SqlParam(t.provider), SqlParam(t.model), SqlParam(t.status), SqlParam(t.latency_ms),
+              SqlParam(t.input_tokens), SqlParam(t.output_tokens), SqlParam(t.cost_micro_usd),
+              SqlParam(t.verdict)})
+          turns.push_back(std::move(p));
       }
+      TRINITY_RETURN_IF_ERROR(insert_rows(*conn,
+                                          "run_turns (run_id, turn, agent_id, role, routed_role, "
+                                          "agent_margin, role_margin, provider, model, status, "
+                                          "latency_ms, input_tokens, output_tokens, "
+                                          "cost_micro_usd, verdict)",
+                                          run.id, 14, std::move(turns)));
+      std::vector<SqlParam> events;
+      events.reserve(run.events.size() * 2);
       for (size_t i = 0; i < run.events.size(); ++i) {
-        auto ins = conn->query(
-            "INSERT INTO run_events (run_id, seq, event) VALUES ($1, $2, $3)",
-            {run.id, static_cast<int64_t>(i),
-             run.events[i].dump(-1, ' ', false, OrderedJson::error_handler_t::replace)});
-        if (!ins.ok()) return ins.status();
+        events.push_back(static_cast<int64_t>(i));
+        events.push_back(run.events[i].dump(-1, ' ', false, OrderedJson::error_handler_t::replace));
       }
+      TRINITY_RETURN_IF_ERROR(
+          insert_rows(*conn, "run_events (run_id, seq, event)", run.id, 2, std::move(events)));
       return ok_status();
     });
     return st.ok() ? st : st.with_context("run " + run.id);
@@ -296,17 +331,21 @@ Result<std::unique_ptr<RunStore>> open_run_store(const std::string& spec,
                                                  const StoreOptions& options) {
   if (options.owner.empty()) return invalid_argument("run store: an owner id is required");
   SqlPool::Opener open;
+  StoreOptions store_options = options;
   if (spec.rfind("sqlite:", 0) == 0) {
     const std::string path = spec.substr(7);
     if (path.empty()) return invalid_argument("--store sqlite:PATH: the path is empty");
     open = [path] { return open_sqlite(path); };
+    // One connection: in-process writers queue on the pool instead of sleeping in SQLite's
+    // busy handler (the file lock still serializes other processes, with a busy timeout).
+    store_options.max_connections = 1;
   } else if (spec.rfind("postgres://", 0) == 0 || spec.rfind("postgresql://", 0) == 0) {
     open = [spec] { return open_postgres(spec); };
   } else {
     return invalid_argument("--store '" + redact_uri(spec) +
                             "': expected sqlite:PATH or postgres://... (or none)");
   }
-  auto store = std::make_unique<SqlRunStore>(redact_uri(spec), options, std::move(open));
+  auto store = std::make_unique<SqlRunStore>(redact_uri(spec), store_options, std::move(open));
   TRINITY_RETURN_IF_ERROR(store->open(wall_ms()));
   return std::unique_ptr<RunStore>(std::move(store));
 }

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <string>
+#include <unordered_map>
 
 #include "core/file_util.h"
 #include "store/sql.h"
@@ -14,7 +15,10 @@ namespace {
 class SqliteConnection final : public SqlConnection {
  public:
   SqliteConnection(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  ~SqliteConnection() override { sqlite3_close_v2(db_); }
+  ~SqliteConnection() override {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    sqlite3_close_v2(db_);
+  }
 
   Status exec(const std::string& sql) override {
     char* err = nullptr;
@@ -28,11 +32,8 @@ class SqliteConnection final : public SqlConnection {
 
   Result<std::vector<SqlRow>> query(const std::string& sql,
                                     const std::vector<SqlParam>& params) override {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &stmt, nullptr) !=
-        SQLITE_OK)
-      return error(sqlite3_errmsg(db_));
-    StmtGuard guard{stmt};
+    TRINITY_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, prepared(sql));
+    StmtReset guard{stmt};
     TRINITY_RETURN_IF_ERROR(bind(stmt, params));
     std::vector<SqlRow> rows;
     for (;;) {
@@ -57,10 +58,29 @@ class SqliteConnection final : public SqlConnection {
   SqlDialect dialect() const override { return SqlDialect::kSqlite; }
 
  private:
-  struct StmtGuard {
+  // Statements are prepared once per connection and kept (the run store repeats a handful).
+  static constexpr size_t kMaxCached = 256;
+  struct StmtReset {
     sqlite3_stmt* stmt;
-    ~StmtGuard() { sqlite3_finalize(stmt); }
+    ~StmtReset() {
+      sqlite3_reset(stmt);
+      sqlite3_clear_bindings(stmt);
+    }
   };
+  Result<sqlite3_stmt*> prepared(const std::string& sql) {
+    if (auto it = cache_.find(sql); it != cache_.end()) return it->second;
+    if (cache_.size() >= kMaxCached) {
+      for (auto& [text, stmt] : cache_) sqlite3_finalize(stmt);
+      cache_.clear();
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), static_cast<int>(sql.size()),
+                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK)
+      return error(sqlite3_errmsg(db_));
+    cache_.emplace(sql, stmt);
+    return stmt;
+  }
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
 
   // Binds $1..$N by name: SQLite numbers named parameters by first appearance, so the names
   // are looked up rather than assumed to be in order.

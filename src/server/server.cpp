@@ -200,31 +200,6 @@ Result<Json> Server::Impl::parse_body(const HttpRequest& req) const {
   return parse_json(req.body, "request body");
 }
 
-void Server::Impl::record_run(const coord::RunResult& r, double seconds) {
-  metrics.inc("trinity_runs_total", {{"outcome", r.ok() ? r.outcome : r.failure_reason}});
-  metrics.observe("trinity_run_duration_seconds", {}, seconds);
-  if (r.budget_violation) {
-    metrics.inc("trinity_budget_exceeded_total", {{"budget", r.budget_violation->budget}});
-  } else if (r.failure_reason == "max_turns_reached") {
-    metrics.inc("trinity_budget_exceeded_total", {{"budget", "max_turns"}});
-  }
-}
-
-coord::RunOptions Server::Impl::run_options(const ChatCompletionRequest& req,
-                                            const std::string& run_id,
-                                            const coord::AgentPool& pool) const {
-  coord::RunOptions o;
-  const coord::ColdVerifier server_policy = config.cold_verifier.value_or(
-      pool.config.cold_verifier.value_or(coord::ColdVerifier::kWorker));
-  o.cold_verifier = coord::stricter(server_policy, req.cold_verifier.value_or(server_policy));
-  o.max_turns = req.max_turns ? std::min(*req.max_turns, config.max_turns) : config.max_turns;
-  o.budgets = tighten_budgets(config.budgets, req.budgets);
-  o.reflex = config.reflex;
-  o.artifact = config.artifact;
-  o.run_id = run_id;
-  return o;
-}
-
 void Server::Impl::handle_route(const HttpRequest& req, ResponseWriter& out) {
   auto body = parse_body(req);
   if (!body.ok())

@@ -16,6 +16,7 @@ const char* endpoint_label(const HttpRequest& req) {
   const std::string& path = req.path;
   if (req.method.empty()) return "malformed";
   if (path == "/v1/chat/completions") return "chat_completions";
+  if (path == "/v1/responses") return "responses";
   if (path == "/v1/route") return "route";
   if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0) return "models";
   if (path == "/healthz") return "healthz";
@@ -79,7 +80,8 @@ ApiError error_for_status(int status) {
   static constexpr Known kKnown[] = {
       {400, "bad_request", "malformed HTTP request"},
       {404, "not_found",
-       "no such endpoint (see /v1/chat/completions, /v1/route, /v1/models, /healthz, /metrics)"},
+       "no such endpoint (see /v1/chat/completions, /v1/responses, /v1/route, /v1/models, "
+       "/healthz, /metrics)"},
       {405, "method_not_allowed", "method not allowed"},
       {408, "request_timeout", "request timed out"},
       {413, "request_too_large", "request body exceeds the server's --max-body-bytes"},
@@ -267,7 +269,7 @@ HttpDispatch answer(HttpReply r) {
 }  // namespace
 
 HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
-  enum class Ep { kNone, kHealthz, kMetrics, kModels, kModel, kRoute, kChat };
+  enum class Ep { kNone, kHealthz, kMetrics, kModels, kModel, kRoute, kChat, kResponses };
   const std::string& path = req.path;
   Ep ep = Ep::kNone;
   if (path == "/healthz") ep = Ep::kHealthz;
@@ -276,6 +278,7 @@ HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
   if (path.size() > 11 && path.rfind("/v1/models/", 0) == 0) ep = Ep::kModel;
   if (path == "/v1/route") ep = Ep::kRoute;
   if (path == "/v1/chat/completions") ep = Ep::kChat;
+  if (path == "/v1/responses") ep = Ep::kResponses;
 
   if (!config.api_key.empty() && path.rfind("/v1/", 0) == 0) {
     const std::string* auth = req.header("Authorization");
@@ -288,7 +291,7 @@ HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
     }
   }
   if (ep == Ep::kNone) return answer(error(error_for_status(404)));
-  const bool post_only = ep == Ep::kRoute || ep == Ep::kChat;
+  const bool post_only = ep == Ep::kRoute || ep == Ep::kChat || ep == Ep::kResponses;
   const bool method_ok =
       post_only ? req.method == "POST" : (req.method == "GET" || req.method == "HEAD");
   if (!method_ok) {
@@ -330,6 +333,10 @@ HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
   if (ep == Ep::kRoute) {
     return {std::nullopt,
             [this](const HttpRequest& r, ResponseWriter& out) { handle_route(r, out); }, slot};
+  }
+  if (ep == Ep::kResponses) {
+    return {std::nullopt,
+            [this](const HttpRequest& r, ResponseWriter& out) { handle_responses(r, out); }, slot};
   }
   return {std::nullopt, [this](const HttpRequest& r, ResponseWriter& out) { handle_chat(r, out); },
           slot};

@@ -1,6 +1,6 @@
 // Internals of Server shared by server.cpp (lifecycle, small endpoints), run_exec.cpp (the
-// coordinator runs of the run endpoints) and chat.cpp (chat completions). Not part of the public
-// API.
+// coordinator runs of the run endpoints), chat.cpp (chat completions) and responses.cpp (the
+// Responses API). Not part of the public API.
 #pragma once
 
 #include <atomic>
@@ -68,6 +68,7 @@ struct Server::Impl final : HttpHandler {
   HttpReply healthz() const;
   HttpReply models(const std::string& id) const;
   void handle_chat(const HttpRequest& req, ResponseWriter& out);
+  void handle_responses(const HttpRequest& req, ResponseWriter& out);
   void handle_route(const HttpRequest& req, ResponseWriter& out);
   void shutdown();
   // The request body as JSON, within config.json_bounds (memory before the DOM is built).

@@ -1,9 +1,10 @@
 // libFuzzer: the JSON request bodies of `trinity serve` (server/openai_api.h), read as the
 // server reads them: POST /v1/chat/completions (parse_json + parse_chat_request, the `trinity`
-// extension included) and POST /v1/route (an array of messages or {messages}, through
-// parse_openai_messages). Every body gives a request or an error whose API error body
-// serializes; a parsed request respects its documented limits, and its message contents split
-// into SSE deltas (split_deltas) that concatenate back and never cut a UTF-8 sequence.
+// extension included), POST /v1/responses (parse_responses_request) and POST /v1/route (an array
+// of messages or {messages}, through parse_openai_messages). Every body gives a request or an error
+// whose API error body serializes; a parsed request respects its documented limits, and its message
+// contents split into SSE deltas (split_deltas) that concatenate back and never cut a UTF-8
+// sequence.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +13,7 @@
 
 #include "coord/trace.h"
 #include "server/openai_api.h"
+#include "server/responses_api.h"
 
 namespace {
 
@@ -46,8 +48,8 @@ bool nonnegative(const std::optional<int64_t>& v) {
   return !v || *v >= 0;
 }
 
-void check_request(const trinity::server::ChatCompletionRequest& r) {
-  check_messages(r.messages);
+void check_request(const trinity::server::RunRequest& r, const std::vector<Message>& messages) {
+  check_messages(messages);
   if (r.max_turns && (*r.max_turns < 1 || *r.max_turns > 1000)) std::abort();
   if (r.overrides.max_tokens && *r.overrides.max_tokens <= 0) std::abort();
   if (r.overrides.temperature && (!std::isfinite(*r.overrides.temperature) ||
@@ -81,9 +83,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // POST /v1/chat/completions
   auto chat = trinity::server::parse_chat_request(*body);
   if (chat.ok()) {
-    check_request(*chat);
+    check_request(*chat, chat->messages);
   } else {
     error_body(chat.status().message());
+  }
+  // POST /v1/responses
+  auto responses = trinity::server::parse_responses_request(*body);
+  if (responses.ok()) {
+    check_request(*responses, responses->messages);
+    if (responses->overrides.max_tokens != responses->max_output_tokens) std::abort();
+  } else {
+    error_body(responses.status().message());
   }
   // POST /v1/route
   const Json* messages = &*body;

@@ -6,17 +6,6 @@
 namespace trinity::server {
 namespace {
 
-Result<std::optional<int64_t>> opt_positive_int(const Json& obj, const char* key,
-                                                const std::string& ctx, bool allow_zero) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return std::optional<int64_t>();
-  if (!it->is_number_integer()) return invalid_argument(ctx + "." + key + " must be an integer");
-  const int64_t v = it->get<int64_t>();
-  if (v < 0 || (!allow_zero && v == 0))
-    return invalid_argument(ctx + "." + key + " must be " + (allow_zero ? ">= 0" : "> 0"));
-  return std::optional<int64_t>(v);
-}
-
 std::optional<int64_t> min_opt(const std::optional<int64_t>& a, const std::optional<int64_t>& b) {
   if (!a) return b;
   if (!b) return a;
@@ -45,7 +34,51 @@ std::string provider_failure_message(const coord::RunResult& r) {
   return who + " failed: " + coord::provider_failure_kind_name(f->kind);
 }
 
+// "text" -> "(only text parts)"; several -> "(only input_text, output_text or text parts)".
+std::string only_parts(const std::vector<std::string>& types) {
+  std::string s = "(only ";
+  for (size_t i = 0; i < types.size(); ++i) {
+    if (i > 0) s += i + 1 == types.size() ? " or " : ", ";
+    s += types[i];
+  }
+  return s + " parts)";
+}
+
+Result<std::string> parse_content_parts(const Json& parts, const std::string& ctx,
+                                        const std::vector<std::string>& part_types) {
+  std::string text;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    const Json& part = parts[k];
+    const std::string pctx = ctx + ".content[" + std::to_string(k) + "]";
+    if (!part.is_object()) return invalid_argument(pctx + " must be an object");
+    auto type = part.find("type");
+    if (type == part.end() || !type->is_string())
+      return invalid_argument(pctx + ".type must be a string");
+    if (std::find(part_types.begin(), part_types.end(), type->get<std::string>()) ==
+        part_types.end())
+      return invalid_argument(pctx + ".type '" + type->get<std::string>() + "' is not supported " +
+                              only_parts(part_types));
+    auto t = part.find("text");
+    if (t == part.end() || !t->is_string())
+      return invalid_argument(pctx + ".text must be a string");
+    if (k > 0) text += "\n";
+    text += t->get<std::string>();
+  }
+  return text;
+}
+
 }  // namespace
+
+Result<std::optional<int64_t>> opt_positive_int(const Json& obj, const char* key,
+                                                const std::string& ctx, bool allow_zero) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return std::optional<int64_t>();
+  if (!it->is_number_integer()) return invalid_argument(ctx + "." + key + " must be an integer");
+  const int64_t v = it->get<int64_t>();
+  if (v < 0 || (!allow_zero && v == 0))
+    return invalid_argument(ctx + "." + key + " must be " + (allow_zero ? ">= 0" : "> 0"));
+  return std::optional<int64_t>(v);
+}
 
 OrderedJson ApiError::body() const {
   OrderedJson e;
@@ -58,52 +91,41 @@ OrderedJson ApiError::body() const {
   return j;
 }
 
+Result<Message> parse_message(const Json& m, const std::string& ctx,
+                              const std::vector<std::string>& part_types) {
+  if (!m.is_object()) return invalid_argument(ctx + " must be an object");
+  auto role_it = m.find("role");
+  if (role_it == m.end() || !role_it->is_string())
+    return invalid_argument(ctx + ".role must be a string");
+  std::string role = role_it->get<std::string>();
+  if (role == "developer") role = "system";
+  if (role != "system" && role != "user" && role != "assistant")
+    return invalid_argument(ctx + ".role '" + role +
+                            "' is not supported (system, developer, user or assistant)");
+  Message msg;
+  msg.role = role;
+  auto c = m.find("content");
+  if (c == m.end() || c->is_null()) {
+    if (role != "assistant") return invalid_argument(ctx + ".content is required");
+  } else if (c->is_string()) {
+    msg.content = c->get<std::string>();
+  } else if (c->is_array()) {
+    TRINITY_ASSIGN_OR_RETURN(msg.content, parse_content_parts(*c, ctx, part_types));
+  } else {
+    return invalid_argument(ctx + ".content must be a string or an array of content parts");
+  }
+  return msg;
+}
+
 Result<std::vector<Message>> parse_openai_messages(const Json& messages) {
   if (!messages.is_array()) return invalid_argument("messages must be an array");
   if (messages.empty()) return invalid_argument("messages must not be empty");
+  static const std::vector<std::string> kParts = {"text"};
   std::vector<Message> out;
   out.reserve(messages.size());
   for (size_t i = 0; i < messages.size(); ++i) {
-    const std::string ctx = "messages[" + std::to_string(i) + "]";
-    const Json& m = messages[i];
-    if (!m.is_object()) return invalid_argument(ctx + " must be an object");
-    auto role_it = m.find("role");
-    if (role_it == m.end() || !role_it->is_string())
-      return invalid_argument(ctx + ".role must be a string");
-    std::string role = role_it->get<std::string>();
-    if (role == "developer") role = "system";
-    if (role != "system" && role != "user" && role != "assistant")
-      return invalid_argument(ctx + ".role '" + role +
-                              "' is not supported (system, developer, user or assistant)");
-    Message msg;
-    msg.role = role;
-    auto c = m.find("content");
-    if (c == m.end() || c->is_null()) {
-      if (role != "assistant") return invalid_argument(ctx + ".content is required");
-    } else if (c->is_string()) {
-      msg.content = c->get<std::string>();
-    } else if (c->is_array()) {
-      bool first = true;
-      for (size_t k = 0; k < c->size(); ++k) {
-        const Json& part = (*c)[k];
-        const std::string pctx = ctx + ".content[" + std::to_string(k) + "]";
-        if (!part.is_object()) return invalid_argument(pctx + " must be an object");
-        auto type = part.find("type");
-        if (type == part.end() || !type->is_string())
-          return invalid_argument(pctx + ".type must be a string");
-        if (*type != "text")
-          return invalid_argument(pctx + ".type '" + type->get<std::string>() +
-                                  "' is not supported (only text parts)");
-        auto text = part.find("text");
-        if (text == part.end() || !text->is_string())
-          return invalid_argument(pctx + ".text must be a string");
-        if (!first) msg.content += "\n";
-        msg.content += text->get<std::string>();
-        first = false;
-      }
-    } else {
-      return invalid_argument(ctx + ".content must be a string or an array of content parts");
-    }
+    TRINITY_ASSIGN_OR_RETURN(
+        Message msg, parse_message(messages[i], "messages[" + std::to_string(i) + "]", kParts));
     out.push_back(std::move(msg));
   }
   return out;
@@ -164,6 +186,11 @@ Result<ChatCompletionRequest> parse_chat_request(const Json& body) {
   TRINITY_ASSIGN_OR_RETURN(auto max_completion,
                            opt_positive_int(body, "max_completion_tokens", "request", false));
   r.overrides.max_tokens = max_completion ? max_completion : max_tokens;
+  TRINITY_RETURN_IF_ERROR(parse_run_fields(body, r));
+  return r;
+}
+
+Status parse_run_fields(const Json& body, RunRequest& r) {
   if (auto t = body.find("temperature"); t != body.end() && !t->is_null()) {
     if (!t->is_number()) return invalid_argument("temperature must be a number");
     const double v = t->get<double>();
@@ -171,21 +198,21 @@ Result<ChatCompletionRequest> parse_chat_request(const Json& body) {
       return invalid_argument("temperature must be between 0 and 2");
     r.overrides.temperature = v;
   }
-  if (auto ext = body.find("trinity"); ext != body.end() && !ext->is_null()) {
-    if (!ext->is_object()) return invalid_argument("trinity must be an object");
-    if (auto b = ext->find("budgets"); b != ext->end() && !b->is_null()) {
-      TRINITY_ASSIGN_OR_RETURN(r.budgets, parse_budgets(*b, "trinity.budgets"));
-    }
-    TRINITY_ASSIGN_OR_RETURN(auto turns, opt_positive_int(*ext, "max_turns", "trinity", false));
-    if (turns) r.max_turns = static_cast<int>(std::min<int64_t>(*turns, 1000));
-    if (auto cv = ext->find("cold_verifier"); cv != ext->end() && !cv->is_null()) {
-      if (!cv->is_string()) return invalid_argument("trinity.cold_verifier must be a string");
-      auto policy = coord::parse_cold_verifier(cv->get<std::string>());
-      if (!policy.ok()) return policy.status().with_context("trinity.cold_verifier");
-      r.cold_verifier = *policy;
-    }
+  auto ext = body.find("trinity");
+  if (ext == body.end() || ext->is_null()) return ok_status();
+  if (!ext->is_object()) return invalid_argument("trinity must be an object");
+  if (auto b = ext->find("budgets"); b != ext->end() && !b->is_null()) {
+    TRINITY_ASSIGN_OR_RETURN(r.budgets, parse_budgets(*b, "trinity.budgets"));
   }
-  return r;
+  TRINITY_ASSIGN_OR_RETURN(auto turns, opt_positive_int(*ext, "max_turns", "trinity", false));
+  if (turns) r.max_turns = static_cast<int>(std::min<int64_t>(*turns, 1000));
+  if (auto cv = ext->find("cold_verifier"); cv != ext->end() && !cv->is_null()) {
+    if (!cv->is_string()) return invalid_argument("trinity.cold_verifier must be a string");
+    auto policy = coord::parse_cold_verifier(cv->get<std::string>());
+    if (!policy.ok()) return policy.status().with_context("trinity.cold_verifier");
+    r.cold_verifier = *policy;
+  }
+  return ok_status();
 }
 
 coord::Budgets tighten_budgets(const coord::Budgets& server, const coord::Budgets& request) {
@@ -239,6 +266,11 @@ OrderedJson trinity_extension(const coord::RunResult& r, const std::optional<std
   if (r.budget_violation) x["budget_exceeded"] = r.budget_violation->to_json();
   x["trace"] = trace ? OrderedJson(*trace) : OrderedJson(nullptr);
   return x;
+}
+
+ApiError model_not_found(const std::string& model) {
+  return {404, "invalid_request_error", "model_not_found",
+          "the model '" + model + "' does not exist: this server answers for model \"trinity\""};
 }
 
 OrderedJson chat_completion_json(const std::string& id, int64_t created, const std::string& answer,

@@ -17,15 +17,19 @@ namespace trinity::server {
 
 inline constexpr const char* kServedModel = "trinity";
 
-struct ChatCompletionRequest {
+// What a request of any run endpoint (chat completions, responses) sets for its run.
+struct RunRequest {
+  ProviderOverrides overrides;  // max tokens, temperature: every provider call of the run
+  coord::Budgets budgets;       // from the `trinity.budgets` extension (tightens the server's)
+  std::optional<int> max_turns;
+  std::optional<coord::ColdVerifier> cold_verifier;  // `trinity.cold_verifier`: can only tighten
+};
+
+struct ChatCompletionRequest : RunRequest {
   std::string model;
   std::vector<Message> messages;
   bool stream = false;
   bool include_usage = false;  // stream_options.include_usage
-  ProviderOverrides overrides;
-  coord::Budgets budgets;  // from the `trinity.budgets` extension (tightens the server's)
-  std::optional<int> max_turns;
-  std::optional<coord::ColdVerifier> cold_verifier;  // `trinity.cold_verifier`: can only tighten
 };
 
 // An OpenAI-style error: {"error": {"message", "type", "code"}} with its HTTP status.
@@ -36,6 +40,13 @@ struct ApiError {
   std::string message;
   OrderedJson body() const;
 };
+
+// One {role, content} message object; `ctx` names it in errors ("messages[2]"). `content` is a
+// string or an array of parts whose `type` is one of `part_types` (their `text` fields are
+// joined with "\n"). Roles: system, user, assistant; "developer" is read as system. A missing or
+// null content is "" on assistant messages (one that only called tools), else an error.
+Result<Message> parse_message(const Json& m, const std::string& ctx,
+                              const std::vector<std::string>& part_types);
 
 // OpenAI messages -> coordinator messages. `content` may be a string or an array of content
 // parts; text parts are concatenated with "\n" between them, other parts are rejected.
@@ -48,6 +59,12 @@ Result<std::vector<Message>> parse_openai_messages(const Json& messages);
 Result<ChatCompletionRequest> parse_chat_request(const Json& body);
 // The `trinity.budgets` extension object.
 Result<coord::Budgets> parse_budgets(const Json& j, const std::string& ctx);
+// The fields a run endpoint shares with chat completions, into `r`: `temperature` (0..2) and the
+// `trinity` extension (budgets, max_turns, cold_verifier). Absent or null fields set nothing.
+Status parse_run_fields(const Json& body, RunRequest& r);
+// obj[key] as an optional integer > 0 (>= 0 with allow_zero); errors name "<ctx>.<key>".
+Result<std::optional<int64_t>> opt_positive_int(const Json& obj, const char* key,
+                                                const std::string& ctx, bool allow_zero);
 
 // Per budget: the smaller of the two limits (an unset limit is unlimited), so a request can
 // only tighten the server's limits.
@@ -64,6 +81,9 @@ struct TokenUsage {
 OrderedJson turn_json(const coord::TurnRecord& t);
 // The `trinity` extension of a finished run: {run_id, status, outcome, turns, trace, ...}.
 OrderedJson trinity_extension(const coord::RunResult& r, const std::optional<std::string>& trace);
+
+// 404 model_not_found for a model other than "trinity".
+ApiError model_not_found(const std::string& model);
 
 // A full (non-streaming) chat.completion object.
 OrderedJson chat_completion_json(const std::string& id, int64_t created, const std::string& answer,

@@ -140,9 +140,11 @@ void Server::Impl::handle_list_runs(const HttpRequest& req, ResponseWriter& out)
   out.send(json_reply(200, j));
 }
 
-Result<std::unique_ptr<Server::Impl::StoredRun>> Server::Impl::store_begin(
-    const std::string& run_id, const char* endpoint, const std::vector<Message>& messages,
-    OrderedJson options, const std::string& pool) {
+Result<std::unique_ptr<StoredRun>> Server::Impl::store_begin(const std::string& run_id,
+                                                             const char* endpoint,
+                                                             const std::vector<Message>& messages,
+                                                             OrderedJson options,
+                                                             const std::string& pool) {
   if (!config.store) return std::unique_ptr<StoredRun>();
   auto run = std::make_unique<StoredRun>(config.trace_content);
   store::RunRecord& r = run->record;

@@ -16,6 +16,7 @@ const char* endpoint_label(const HttpRequest& req) {
   const std::string& path = req.path;
   if (req.method.empty()) return "malformed";
   if (path == "/v1/chat/completions") return "chat_completions";
+  if (path == "/v1/responses") return "responses";
   if (path == "/v1/route") return "route";
   if (path == "/v1/models" || path.rfind("/v1/models/", 0) == 0) return "models";
   if (path == "/v1/runs" || path.rfind("/v1/runs/", 0) == 0) return "runs";
@@ -81,8 +82,8 @@ ApiError error_for_status(int status) {
   static constexpr Known kKnown[] = {
       {400, "bad_request", "malformed HTTP request"},
       {404, "not_found",
-       "no such endpoint (see /v1/chat/completions, /v1/route, /v1/models, /v1/runs, /healthz, "
-       "/readyz, /metrics)"},
+       "no such endpoint (see /v1/chat/completions, /v1/responses, /v1/route, /v1/models, "
+       "/v1/runs, /healthz, /readyz, /metrics)"},
       {405, "method_not_allowed", "method not allowed"},
       {408, "request_timeout", "request timed out"},
       {413, "request_too_large", "request body exceeds the server's --max-body-bytes"},
@@ -203,31 +204,6 @@ Result<Json> Server::Impl::parse_body(const HttpRequest& req) const {
   return parse_json(req.body, "request body");
 }
 
-void Server::Impl::record_run(const coord::RunResult& r, double seconds) {
-  metrics.inc("trinity_runs_total", {{"outcome", r.ok() ? r.outcome : r.failure_reason}});
-  metrics.observe("trinity_run_duration_seconds", {}, seconds);
-  if (r.budget_violation) {
-    metrics.inc("trinity_budget_exceeded_total", {{"budget", r.budget_violation->budget}});
-  } else if (r.failure_reason == "max_turns_reached") {
-    metrics.inc("trinity_budget_exceeded_total", {{"budget", "max_turns"}});
-  }
-}
-
-coord::RunOptions Server::Impl::run_options(const ChatCompletionRequest& req,
-                                            const std::string& run_id,
-                                            const coord::AgentPool& pool) const {
-  coord::RunOptions o;
-  const coord::ColdVerifier server_policy = config.cold_verifier.value_or(
-      pool.config.cold_verifier.value_or(coord::ColdVerifier::kWorker));
-  o.cold_verifier = coord::stricter(server_policy, req.cold_verifier.value_or(server_policy));
-  o.max_turns = req.max_turns ? std::min(*req.max_turns, config.max_turns) : config.max_turns;
-  o.budgets = tighten_budgets(config.budgets, req.budgets);
-  o.reflex = config.reflex;
-  o.artifact = config.artifact;
-  o.run_id = run_id;
-  return o;
-}
-
 void Server::Impl::handle_route(const HttpRequest& req, ResponseWriter& out) {
   auto body = parse_body(req);
   if (!body.ok())
@@ -295,7 +271,19 @@ HttpDispatch answer(HttpReply r) {
 }  // namespace
 
 HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
-  enum class Ep { kNone, kHealthz, kReadyz, kMetrics, kModels, kModel, kRoute, kChat, kRuns, kRun };
+  enum class Ep {
+    kNone,
+    kHealthz,
+    kReadyz,
+    kMetrics,
+    kModels,
+    kModel,
+    kRoute,
+    kChat,
+    kResponses,
+    kRuns,
+    kRun
+  };
   const std::string& path = req.path;
   Ep ep = Ep::kNone;
   if (path == "/healthz") ep = Ep::kHealthz;
@@ -308,6 +296,7 @@ HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
   if (path.size() > 11 && path.rfind("/v1/models/", 0) == 0) ep = Ep::kModel;
   if (path == "/v1/route") ep = Ep::kRoute;
   if (path == "/v1/chat/completions") ep = Ep::kChat;
+  if (path == "/v1/responses") ep = Ep::kResponses;
 
   if (!config.api_key.empty() && path.rfind("/v1/", 0) == 0) {
     const std::string* auth = req.header("Authorization");
@@ -320,7 +309,7 @@ HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
     }
   }
   if (ep == Ep::kNone) return answer(error(error_for_status(404)));
-  const bool post_only = ep == Ep::kRoute || ep == Ep::kChat;
+  const bool post_only = ep == Ep::kRoute || ep == Ep::kChat || ep == Ep::kResponses;
   const bool method_ok =
       post_only ? req.method == "POST" : (req.method == "GET" || req.method == "HEAD");
   if (!method_ok) {
@@ -373,6 +362,10 @@ HttpDispatch Server::Impl::dispatch(const HttpRequest& req) {
   if (ep == Ep::kRun) {
     return {std::nullopt,
             [this](const HttpRequest& r, ResponseWriter& out) { handle_get_run(r, out); }, slot};
+  }
+  if (ep == Ep::kResponses) {
+    return {std::nullopt,
+            [this](const HttpRequest& r, ResponseWriter& out) { handle_responses(r, out); }, slot};
   }
   return {std::nullopt, [this](const HttpRequest& r, ResponseWriter& out) { handle_chat(r, out); },
           slot};

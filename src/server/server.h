@@ -1,6 +1,7 @@
 // `trinity serve`: an OpenAI-compatible HTTP front end of the coordinator (see docs/server.md).
 //
 //   POST /v1/chat/completions  model "trinity": one coordinator run per request (stream: SSE)
+//   POST /v1/responses         the same run as an OpenAI Responses API response (stream: SSE)
 //   POST /v1/route             messages -> the route decision (as `trinity route --json`)
 //   GET  /v1/models            trinity + the pool's models
 //   GET  /v1/runs/{id}         a stored run (run store, --store)

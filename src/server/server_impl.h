@@ -1,5 +1,6 @@
-// Internals of Server shared by server.cpp (lifecycle, small endpoints) and chat.cpp (chat
-// completions). Not part of the public API.
+// Internals of Server shared by server.cpp (lifecycle, small endpoints), run_exec.cpp (the
+// coordinator runs of the run endpoints), chat.cpp (chat completions) and responses.cpp (the
+// Responses API). Not part of the public API.
 #pragma once
 
 #include <atomic>
@@ -14,8 +15,8 @@
 #include "server/http_server.h"
 #include "server/openai_api.h"
 #include "server/route_batcher.h"
+#include "server/run_exec.h"
 #include "server/server.h"
-#include "store/run_capture.h"
 
 namespace trinity::server {
 
@@ -69,12 +70,7 @@ struct Server::Impl final : HttpHandler {
   void handle_get_run(const HttpRequest& req, ResponseWriter& out);
   void handle_list_runs(const HttpRequest& req, ResponseWriter& out);
 
-  // The run store (runs_api.cpp). A run's row from begin to finish.
-  struct StoredRun {
-    store::RunRecord record;
-    store::RunCapture capture;  // add &capture to the run's sinks
-    explicit StoredRun(coord::ContentMode mode) : capture(mode) {}
-  };
+  // The run store (runs_api.cpp).
   // Inserts the run as `running`; null without a store. An error means the store cannot be
   // written: the request is refused (503) before anything is spent.
   Result<std::unique_ptr<StoredRun>> store_begin(const std::string& run_id, const char* endpoint,
@@ -92,20 +88,38 @@ struct Server::Impl final : HttpHandler {
   bool store_stop = false;
   HttpReply models(const std::string& id) const;
   void handle_chat(const HttpRequest& req, ResponseWriter& out);
+  void handle_responses(const HttpRequest& req, ResponseWriter& out);
   void handle_route(const HttpRequest& req, ResponseWriter& out);
   void shutdown();
-  // The details of a failed run go to the server log; the client gets run_failure_error's.
-  void log_run_failure(const coord::RunResult& r) const;
   // The request body as JSON, within config.json_bounds (memory before the DOM is built).
   Result<Json> parse_body(const HttpRequest& req) const;
 
   // An OpenAI-style error (and the trinity extension, if given).
   HttpReply error(const ApiError& e, const OrderedJson* trinity = nullptr) const;
   static HttpReply json_reply(int status, const OrderedJson& j);
+
+  // Coordinator runs of the run endpoints (run_exec.cpp, see run_exec.h).
+  // The run's id, pool, options and trace file; an error (400 unsupported pool overrides, 500
+  // trace file) when the run cannot be prepared.
+  std::optional<ApiError> prepare_run(const RunRequest& req, const std::vector<Message>& messages,
+                                      const char* endpoint, bool stream, PreparedRun& run);
+  // Every run starts and ends here, whatever the endpoint and however it ends.
+  void begin_run(PreparedRun& run, const std::vector<Message>& messages);
+  void end_run(PreparedRun& run, const coord::RunResult& r);
+  // The run on this thread, to its end.
+  RunOutcome execute_blocking(PreparedRun& run, const std::vector<Message>& messages);
+  // The run on a worker thread while this one writes to `out` its progress (formatted by
+  // `progress`) and ": ping" heartbeats. nullopt when the client went away (the run was then
+  // cancelled); else the run's admission ticket is released and the caller writes the tail.
+  std::optional<RunOutcome> execute_streaming(PreparedRun& run,
+                                              const std::vector<Message>& messages,
+                                              ResponseWriter& out,
+                                              const ProgressFormatter& progress);
+  // The client's error for a failed run (redacted); its details go to the server log.
+  ApiError failed_run_error(const coord::RunResult& r) const;
   // Counts a finished run in the metrics.
   void record_run(const coord::RunResult& r, double seconds);
-  // Run options shared by streaming and non-streaming runs.
-  coord::RunOptions run_options(const ChatCompletionRequest& req, const std::string& run_id,
+  coord::RunOptions run_options(const RunRequest& req, const std::string& run_id,
                                 const coord::AgentPool& pool) const;
 };
 

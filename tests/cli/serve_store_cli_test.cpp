@@ -208,6 +208,15 @@ TEST(ServeStore, ListPagesWithCursorsAndFilters) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 400) << bad << " " << r->body;
   }
+  // A Responses API run is stored too, under its endpoint.
+  auto resp =
+      c.Post("/v1/responses", R"({"model":"trinity","input":"store me too"})", "application/json");
+  ASSERT_TRUE(resp);
+  ASSERT_EQ(resp->status, 200) << resp->body;
+  auto stored = c.Get("/v1/runs/" + resp->get_header_value("X-Trinity-Run-Id"));
+  ASSERT_TRUE(stored);
+  ASSERT_EQ(stored->status, 200) << stored->body;
+  EXPECT_EQ(json::parse(stored->body)["endpoint"], "responses");
   auto post = c.Post("/v1/runs", "{}", "application/json");
   ASSERT_TRUE(post);
   EXPECT_EQ(post->status, 405);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <random>
 
+#include "coord/fallback.h"
 #include "coord/parse.h"
 #include "coord/prompts.h"
 #include "router/etf_hash.h"
@@ -38,14 +39,16 @@ struct Turn {
   bool force_verifier_next = false;
   bool reflex_verifier = false;
   Provider* provider = nullptr;
+  const ProviderSpec* endpoint = nullptr;  // who answered (or failed last): fallback.h
+  int fallback_index = 0;
   std::optional<ChatReply> reply;
   std::optional<ThinkerSuggestion> suggestion;
   int64_t latency_ms = 0;
   int64_t cost_micro_usd = 0;
 };
 
-// State of one run; lives on the calling thread.
-class Run {
+// State of one run; lives on the calling thread. It observes its own dispatches (fallback.h).
+class Run final : public DispatchObserver {
  public:
   Run(const Router& router, const AgentPool& pool, const RunOptions& opts)
       : router_(router),
@@ -92,6 +95,20 @@ class Run {
   OrderedJson route_decision_event(const Turn& t) const;
   OrderedJson reflex_decision_event(const Turn& t) const;
   OrderedJson dispatch_event(const Turn& t) const;
+  OrderedJson dispatch_finished_event(const Turn& t, const Result<ChatReply>& reply) const;
+  // DispatchObserver: every further endpoint call counts as a provider call; hops and circuit
+  // changes become events.
+  Status before_extra_call(const ProviderSpec&) override {
+    result_.usage.provider_calls += 1;
+    return check("before_dispatch");
+  }
+  Status on_fallback(const FallbackStep& step) override {
+    return emit("provider_fallback", dispatch_hook_event(step.to_json()));
+  }
+  Status on_circuit_change(const CircuitTransition& change) override {
+    return emit("circuit_state_changed", dispatch_hook_event(change.to_json()));
+  }
+  OrderedJson dispatch_hook_event(OrderedJson own) const;
   void record(const Turn& t, const std::string& verdict);
   Status emit(const char* type, OrderedJson fields);
   // The reference's counters: provider_calls, verifier_revisions, estimated_cost_usd,
@@ -131,6 +148,7 @@ class Run {
   ReflexThresholds thresholds_;
   std::optional<Override> next_override_;
   std::optional<std::string> final_answer_;
+  const Turn* dispatching_ = nullptr;  // the turn whose provider call is in progress
 };
 
 Status Run::start(const std::vector<Message>& input) {
@@ -147,9 +165,13 @@ Status Run::start(const std::vector<Message>& input) {
   notes_.assign(input.size(), "");
   thresholds_ = resolve_thresholds(opts_.reflex, router_.reflex_floors());
   const auto& limit = opts_.budgets.max_estimated_cost_micro_usd;
-  const bool priced = std::any_of(
-      pool_.config.slots.begin(), pool_.config.slots.end(),
-      [](const ProviderSpec& s) { return s.price_in_per_mtok > 0 || s.price_out_per_mtok > 0; });
+  auto has_price = [](const ProviderSpec& s) {
+    return s.price_in_per_mtok > 0 || s.price_out_per_mtok > 0;
+  };
+  const bool priced =
+      std::any_of(pool_.config.slots.begin(), pool_.config.slots.end(), [&](const ProviderSpec& s) {
+        return has_price(s) || std::any_of(s.fallbacks.begin(), s.fallbacks.end(), has_price);
+      });
   if (limit && *limit > 0 && !priced) {
     const std::string w = "max_estimated_cost_usd is set but every price in pool '" +
                           pool_.config.name + "' is 0: the cost budget can never fire";
@@ -255,41 +277,25 @@ Status Run::dispatch(Turn& t) {
   if (opts_.budgets.max_wall_time_ms) ctx.deadline_ms = start_ms_ + *opts_.budgets.max_wall_time_ms;
   ProviderFailure failure;
   ctx.failure = &failure;
+  ctx.observer = this;
+  report = CallReport{&t.provider->spec(), "", 0, 1};  // what a plain provider did
+  dispatching_ = &t;
   const int64_t t0 = clock_.monotonic_ms();
   auto reply = t.provider->chat(req, ctx);
-  t.latency_ms = clock_.monotonic_ms() - t0;
-  const ProviderSpec& spec = t.provider->spec();
+  t.latency_ms = clock_.monotonic_ms() - t0;  // the whole dispatch, fallbacks included
+  dispatching_ = nullptr;
+  if (report.calls == 0) result_.usage.provider_calls -= 1;  // every circuit was open
+  t.endpoint = report.endpoint;
+  t.fallback_index = report.fallback_index;
+  const ProviderSpec& spec = *t.endpoint;
   if (reply.ok()) {
-    // A cached reply cost nothing: it counts no spend (its tokens are still reported).
+    // A cached reply cost nothing: it counts no spend (its tokens are still reported). The price
+    // is the one of the endpoint that answered.
     t.cost_micro_usd =
         reply->cached ? 0 : call_cost_micro_usd(spec, reply->input_tokens, reply->output_tokens);
     if (t.role == kRoleThinker && !t.force_verifier_next) t.suggestion = parse_thinker(reply->text);
   }
-
-  OrderedJson f = dispatch_event(t);
-  f["latency_ms"] = t.latency_ms;
-  f["ok"] = reply.ok();
-  f["status"] = reply.ok() ? "ok" : "error";
-  f["response_ref"] = reply.ok() ? OrderedJson(sha256_ref("response", reply->text)) : nullptr;
-  f["error_ref"] = reply.ok() ? OrderedJson(nullptr)
-                              : OrderedJson(sha256_ref("reason", reply.status().message()));
-  f["estimated_cost_usd"] = reply.ok() ? OrderedJson(micro_to_usd(t.cost_micro_usd)) : nullptr;
-  if (reply.ok()) {
-    f["attempts"] = reply->attempts;
-    f["http_status"] = reply->http_status;
-    f["input_tokens"] = reply->input_tokens;
-    f["output_tokens"] = reply->output_tokens;
-    if (reply->cached) f["cached"] = true;
-    f["reply"] = reply->text;
-    if (t.role == kRoleThinker) {
-      f["thinker_suggested_role"] =
-          t.suggestion ? OrderedJson(role_name(t.suggestion->role_id)) : OrderedJson(nullptr);
-      f["suggestion"] = t.suggestion ? OrderedJson(t.suggestion->suggestion) : nullptr;
-    }
-  } else {
-    f["reason"] = reply.status().code() == ErrorCode::kCancelled ? "cancelled" : "provider_error";
-    f["error"] = reply.status().message();
-  }
+  OrderedJson f = dispatch_finished_event(t, reply);
   TRINITY_RETURN_IF_ERROR(emit("provider_dispatch_finished", std::move(f)));
   if (reply.ok()) {
     t.reply = std::move(reply).value();
@@ -297,6 +303,8 @@ Status Run::dispatch(Turn& t) {
   }
   record(t, "");
   if (reply.status().code() == ErrorCode::kCancelled) return stop("cancelled", reply.status());
+  if (reply.status().code() == ErrorCode::kBudgetExceeded)  // a fallback call over a budget
+    return stop("budget_exceeded", reply.status());
   // A call cut short by the run's wall-time budget reports the budget; any other failed call is
   // a provider failure, even when it was also slow.
   const auto& wall = opts_.budgets.max_wall_time_ms;
@@ -452,6 +460,55 @@ OrderedJson Run::dispatch_event(const Turn& t) const {
   return ds;
 }
 
+// provider_dispatch_finished: provider and model name the endpoint that answered (or failed last).
+OrderedJson Run::dispatch_finished_event(const Turn& t, const Result<ChatReply>& reply) const {
+  OrderedJson f = dispatch_event(t);
+  f["provider"] = t.endpoint->provider;
+  f["model"] = t.endpoint->model;
+  f["latency_ms"] = t.latency_ms;
+  f["ok"] = reply.ok();
+  f["status"] = reply.ok() ? "ok" : "error";
+  f["response_ref"] = reply.ok() ? OrderedJson(sha256_ref("response", reply->text)) : nullptr;
+  f["error_ref"] = reply.ok() ? OrderedJson(nullptr)
+                              : OrderedJson(sha256_ref("reason", reply.status().message()));
+  f["estimated_cost_usd"] = reply.ok() ? OrderedJson(micro_to_usd(t.cost_micro_usd)) : nullptr;
+  f["fallback_index"] = t.fallback_index;
+  f["endpoint_calls"] = report.calls;
+  if (reply.ok()) {
+    f["attempts"] = reply->attempts;
+    f["http_status"] = reply->http_status;
+    f["input_tokens"] = reply->input_tokens;
+    f["output_tokens"] = reply->output_tokens;
+    if (reply->cached) f["cached"] = true;
+    f["reply"] = reply->text;
+    if (t.role == kRoleThinker) {
+      f["thinker_suggested_role"] =
+          t.suggestion ? OrderedJson(role_name(t.suggestion->role_id)) : OrderedJson(nullptr);
+      f["suggestion"] = t.suggestion ? OrderedJson(t.suggestion->suggestion) : nullptr;
+    }
+  } else {
+    const ErrorCode code = reply.status().code();
+    f["reason"] = code == ErrorCode::kCancelled        ? "cancelled"
+                  : code == ErrorCode::kBudgetExceeded ? "budget_exceeded"
+                                                       : "provider_error";
+    f["error"] = reply.status().message();
+  }
+  return f;
+}
+
+// The fields provider_fallback and circuit_state_changed share, then the event's own.
+OrderedJson Run::dispatch_hook_event(OrderedJson own) const {
+  OrderedJson e;
+  e["turn"] = turn_;
+  e["agent_id"] = dispatching_ ? dispatching_->d.agent_id : 0;
+  e["agent_label"] = agent_label(dispatching_ ? dispatching_->d.agent_id : 0);
+  e["role_id"] = dispatching_ ? dispatching_->role : 0;
+  e["role_name"] = role_name(dispatching_ ? dispatching_->role : 0);
+  e["dispatch_ref"] = "dispatch:" + result_.run_id + ":" + std::to_string(turn_);
+  for (auto it = own.begin(); it != own.end(); ++it) e[it.key()] = std::move(it.value());
+  return e;
+}
+
 void Run::record(const Turn& t, const std::string& verdict) {
   TurnRecord rec;
   rec.turn = turn_;
@@ -463,8 +520,9 @@ void Run::record(const Turn& t, const std::string& verdict) {
   rec.band = route_confidence_band(t.d);
   rec.confidence_class = band_name(t.reflex.band);
   rec.action = action_name(t.reflex.action);
-  rec.provider = t.provider->spec().provider;
-  rec.model = t.provider->spec().model;
+  rec.provider = t.endpoint ? t.endpoint->provider : t.provider->spec().provider;
+  rec.model = t.endpoint ? t.endpoint->model : t.provider->spec().model;
+  rec.fallback_index = t.fallback_index;
   rec.latency_ms = t.latency_ms;
   rec.cost_micro_usd = t.cost_micro_usd;
   rec.verdict = verdict;

@@ -16,7 +16,9 @@
 //     guard          cold_verifier error (the reference): a Verifier before any Worker answer
 //                    (not forced by reflex) -> verifier_before_worker_response; count the
 //                    call; budget check before_dispatch
-//     dispatch       call the agent (prompts.h shape); a failed call -> provider_error
+//     dispatch       call the agent (prompts.h shape), over its fallbacks if the slot has some
+//                    (fallback.h: each further endpoint call counts as a provider call, budget
+//                    check before_dispatch); a failed call -> provider_error
 //     account        latency and cost; budget checks after_dispatch_latency, after_dispatch
 //     handle_role    Verifier: ACCEPT -> the latest Worker answer ("accepted"), else a
 //                    revision (budget check after_verifier_revision); Thinker: its suggestion
@@ -42,12 +44,16 @@
 
 namespace trinity::coord {
 
+class CircuitRegistry;  // fallback.h
+
 // A pool with its providers built and its keys resolved (from the environment). Immutable and
-// shareable across runs and threads.
+// shareable across runs and threads. A slot with fallbacks or a live endpoint is served by a
+// FallbackProvider (fallback.h) whose circuits live in `circuits`, shared by all its runs.
 struct AgentPool {
   PoolConfig config;
   std::array<std::shared_ptr<Provider>, kNumAgents> providers;
-  std::vector<std::string> secrets;  // API key values and custom header values: redacted
+  std::vector<std::string> secrets;           // API key values and custom header values: redacted
+  std::shared_ptr<CircuitRegistry> circuits;  // null for from_providers pools
 
   // Checks --allow-live and every api_key_env before any call. `http` (optional) must outlive
   // the pool; null uses libcurl.
@@ -81,9 +87,10 @@ struct TurnRecord {
   int routed_role_id = 0;
   int role_id = 0;  // the dispatched role
   std::optional<double> agent_margin, role_margin;
-  std::string band;              // the route's confidence band (high|medium|low|unknown)
-  std::string confidence_class;  // the reflex class (high|medium|low)
-  std::string action, provider, model;
+  std::string band;                     // the route's confidence band (high|medium|low|unknown)
+  std::string confidence_class;         // the reflex class (high|medium|low)
+  std::string action, provider, model;  // provider, model: the endpoint that answered
+  int fallback_index = 0;               // 0: the slot's own provider; 1..: its fallbacks
   int64_t latency_ms = 0;
   int64_t cost_micro_usd = 0;
   std::string verdict;  // Verifier turns: accept | revise | unknown

@@ -2,6 +2,7 @@
 
 #include "coord/skills.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 
@@ -11,9 +12,10 @@ namespace trinity::coord {
 namespace {
 
 const char* const kSpecFields[] = {
-    "provider",           "model",       "base_url",    "api_key_env",
-    "max_tokens",         "temperature", "timeout_ms",  "price_in_per_mtok",
-    "price_out_per_mtok", "headers",     "max_retries", "name"};
+    "provider",    "model",      "base_url",          "api_key_env",        "max_tokens",
+    "temperature", "timeout_ms", "price_in_per_mtok", "price_out_per_mtok", "headers",
+    "max_retries", "name",       "circuit_breaker",   "fallbacks"};
+constexpr size_t kMaxFallbacks = 8;
 
 bool known_field(const std::string& k) {
   for (const char* f : kSpecFields)
@@ -25,9 +27,34 @@ Status field_error(const std::string& ctx, const std::string& field, const std::
   return parse_error(ctx + "." + field + ": " + msg);
 }
 
-Result<ProviderSpec> parse_spec(const Json& j, const std::string& ctx) {
+// {failures, open_seconds} over `base`; `ctx` names the object ("pool.json: circuit_breaker").
+Result<CircuitBreakerConfig> parse_circuit_breaker(const Json& j, const std::string& ctx,
+                                                   CircuitBreakerConfig base) {
+  if (!j.is_object()) return parse_error(ctx + ": must be an object {failures, open_seconds}");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    const Json& v = it.value();
+    if (k == "failures") {
+      if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > 1000)
+        return field_error(ctx, k, "must be an integer in [0, 1000] (0: the circuit never opens)");
+      base.failures = v.get<int64_t>();
+    } else if (k == "open_seconds") {
+      const double sec = v.is_number() ? v.get<double>() : -1;
+      if (!std::isfinite(sec) || sec < 0.001 || sec > 86400)
+        return field_error(ctx, k, "must be a number of seconds in [0.001, 86400]");
+      base.open_ms = std::llround(sec * 1000);
+    } else {
+      return field_error(ctx, k, "unknown field (expected failures, open_seconds)");
+    }
+  }
+  return base;
+}
+
+Result<ProviderSpec> parse_spec(const Json& j, const std::string& ctx,
+                                const CircuitBreakerConfig& pool_breaker) {
   if (!j.is_object()) return parse_error(ctx + ": must be an object (a provider spec)");
   ProviderSpec s;
+  s.circuit_breaker = pool_breaker;
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     const Json& v = it.value();
@@ -55,7 +82,12 @@ Result<ProviderSpec> parse_spec(const Json& j, const std::string& ctx) {
       *out = v.get<double>();
       return ok_status();
     };
-    if (k == "provider") {
+    if (k == "fallbacks") {
+      continue;  // parse_slot's
+    } else if (k == "circuit_breaker") {
+      TRINITY_ASSIGN_OR_RETURN(s.circuit_breaker,
+                               parse_circuit_breaker(v, ctx + "." + k, pool_breaker));
+    } else if (k == "provider") {
       TRINITY_RETURN_IF_ERROR(need_string(&s.provider));
     } else if (k == "name") {
       TRINITY_RETURN_IF_ERROR(need_string(&s.name));
@@ -116,7 +148,86 @@ Result<ProviderSpec> parse_spec(const Json& j, const std::string& ctx) {
   return s;
 }
 
+// A slot: `entry` merged over `defaults`, then its fallbacks, each merged over `defaults`
+// (without the defaults' own fallbacks). `where` is the pool file's name, for errors about the
+// defaults' fallbacks.
+Result<ProviderSpec> parse_slot(const Json& entry, const Json& defaults, const std::string& ctx,
+                                const std::string& where, const CircuitBreakerConfig& breaker) {
+  Json merged = defaults;
+  for (auto f = entry.begin(); f != entry.end(); ++f) merged[f.key()] = f.value();
+  TRINITY_ASSIGN_OR_RETURN(ProviderSpec spec, parse_spec(merged, ctx, breaker));
+  auto list = merged.find("fallbacks");
+  if (list == merged.end() || list->is_null()) return spec;
+  const std::string lctx =
+      (entry.contains("fallbacks") ? ctx : where + ": defaults") + ".fallbacks";
+  if (!list->is_array()) return parse_error(lctx + ": must be an array of provider specs");
+  if (list->size() > kMaxFallbacks)
+    return parse_error(lctx + ": at most " + std::to_string(kMaxFallbacks) + " fallbacks");
+  Json base = defaults;
+  base.erase("fallbacks");
+  std::vector<std::string> seen = {endpoint_key(spec)};
+  for (size_t i = 0; i < list->size(); ++i) {
+    const std::string fctx = lctx + "[" + std::to_string(i) + "]";
+    const Json& f = (*list)[i];
+    if (!f.is_object()) return parse_error(fctx + ": must be an object (a provider spec)");
+    if (f.contains("fallbacks"))
+      return field_error(fctx, "fallbacks",
+                         "fallbacks cannot be nested: list every fallback in the slot's "
+                         "fallbacks, in the order to try them");
+    Json fm = base;
+    for (auto it = f.begin(); it != f.end(); ++it) fm[it.key()] = it.value();
+    TRINITY_ASSIGN_OR_RETURN(ProviderSpec fb, parse_spec(fm, fctx, breaker));
+    const std::string key = endpoint_key(fb);
+    if (std::find(seen.begin(), seen.end(), key) != seen.end())
+      return parse_error(fctx + ": endpoint " + key +
+                         " is already in this slot's list: it would share that circuit and add "
+                         "nothing");
+    seen.push_back(key);
+    spec.fallbacks.push_back(std::move(fb));
+  }
+  return spec;
+}
+
+// One endpoint has one circuit: every live spec naming it must agree on its settings.
+Status check_circuit_settings(const PoolConfig& pool, const std::string& what) {
+  std::map<std::string, std::pair<CircuitBreakerConfig, std::string>> first;
+  auto visit = [&](const ProviderSpec& s, const std::string& path) -> Status {
+    if (!s.is_live()) return ok_status();
+    auto [it, inserted] = first.emplace(endpoint_key(s), std::make_pair(s.circuit_breaker, path));
+    if (inserted || it->second.first == s.circuit_breaker) return ok_status();
+    return parse_error(what + ": " + path + ".circuit_breaker: endpoint " + it->first +
+                       " has one circuit, configured differently at " + it->second.second);
+  };
+  for (int i = 0; i < kNumAgents; ++i) {
+    const ProviderSpec& s = pool.slots[static_cast<size_t>(i)];
+    const std::string path = "slots[" + std::to_string(i) + "]";
+    TRINITY_RETURN_IF_ERROR(visit(s, path));
+    for (size_t f = 0; f < s.fallbacks.size(); ++f)
+      TRINITY_RETURN_IF_ERROR(
+          visit(s.fallbacks[f], path + ".fallbacks[" + std::to_string(f) + "]"));
+  }
+  return ok_status();
+}
+
 }  // namespace
+
+std::string endpoint_key(const ProviderSpec& spec) {
+  std::string k = spec.provider + ":" + spec.model;
+  if (!spec.is_live()) return k;    // no URL, no key
+  std::string url = spec.base_url;  // without user:password@ (never in a key, a trace or a label)
+  const size_t scheme = url.find("://");
+  if (scheme != std::string::npos) {
+    const size_t host = scheme + 3, path = url.find('/', host), at = url.rfind('@', path);
+    if (at != std::string::npos && at >= host) url.erase(host, at + 1 - host);
+  }
+  if (!url.empty()) k += "@" + url;
+  if (!spec.api_key_env.empty()) k += " key:" + spec.api_key_env;
+  return k;
+}
+
+std::string endpoint_name(const ProviderSpec& spec) {
+  return spec.name.empty() ? spec.provider + "/" + spec.model : spec.name;
+}
 
 RolePrompts default_role_prompts() {
   RolePrompts p;
@@ -183,10 +294,15 @@ Result<PoolConfig> parse_pool_json(const Json& j, const std::string& what) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     const std::string& k = it.key();
     if (k != "name" && k != "defaults" && k != "slots" && k != "prompts" && k != "schema_version" &&
-        k != "cold_verifier" && k != "message_shape")
+        k != "cold_verifier" && k != "message_shape" && k != "circuit_breaker")
       return parse_error(what + ": " + k +
                          ": unknown field (expected name, defaults, slots, "
-                         "prompts, message_shape, cold_verifier)");
+                         "prompts, message_shape, cold_verifier, circuit_breaker)");
+  }
+  if (j.contains("circuit_breaker")) {
+    TRINITY_ASSIGN_OR_RETURN(pool.circuit_breaker,
+                             parse_circuit_breaker(j["circuit_breaker"], what + ": circuit_breaker",
+                                                   CircuitBreakerConfig{}));
   }
   if (j.contains("message_shape")) {
     const Json& ms = j["message_shape"];
@@ -234,10 +350,10 @@ Result<PoolConfig> parse_pool_json(const Json& j, const std::string& what) {
       return parse_error(what + ": slots: must be an array of 7 specs or an object keyed 0-6");
     }
     if (!entry->is_object()) return parse_error(ctx + ": must be an object (a provider spec)");
-    Json merged = defaults;
-    for (auto f = entry->begin(); f != entry->end(); ++f) merged[f.key()] = f.value();
-    TRINITY_ASSIGN_OR_RETURN(pool.slots[static_cast<size_t>(i)], parse_spec(merged, ctx));
+    TRINITY_ASSIGN_OR_RETURN(pool.slots[static_cast<size_t>(i)],
+                             parse_slot(*entry, defaults, ctx, what, pool.circuit_breaker));
   }
+  TRINITY_RETURN_IF_ERROR(check_circuit_settings(pool, what));
   if (slots.is_object()) {
     for (auto it = slots.begin(); it != slots.end(); ++it) {
       const std::string& k = it.key();
@@ -328,30 +444,45 @@ EnvLookup process_env() {
   };
 }
 
+Result<ApiKeys> resolve_pool_keys(const PoolConfig& pool, bool allow_live, const EnvLookup& env) {
+  std::string live;  // "0, 2 (a fallback)"
+  for (int i = 0; i < kNumAgents; ++i) {
+    const ProviderSpec& s = pool.slots[static_cast<size_t>(i)];
+    const bool fallback = std::any_of(s.fallbacks.begin(), s.fallbacks.end(),
+                                      [](const ProviderSpec& f) { return f.is_live(); });
+    if (!s.is_live() && !fallback) continue;
+    live += (live.empty() ? "" : ", ") + std::to_string(i) + (s.is_live() ? "" : " (a fallback)");
+  }
+  if (!live.empty() && !allow_live)
+    return invalid_argument("pool '" + pool.name + "' uses live providers (slots " + live +
+                            "); pass --allow-live to let this run call them");
+  ApiKeys keys;
+  for (int i = 0; i < kNumAgents; ++i) {
+    const ProviderSpec& slot = pool.slots[static_cast<size_t>(i)];
+    for (size_t f = 0; f <= slot.fallbacks.size(); ++f) {
+      const ProviderSpec& s = f == 0 ? slot : slot.fallbacks[f - 1];
+      if (s.api_key_env.empty() || keys.count(s.api_key_env)) continue;
+      auto v = env(s.api_key_env);
+      if (!v || v->empty())
+        return invalid_argument("pool '" + pool.name + "': slot " + std::to_string(i) +
+                                (f == 0 ? "" : " fallback " + std::to_string(f - 1)) + " (" +
+                                s.provider + " " + s.model +
+                                ") needs an API key in the environment variable " + s.api_key_env +
+                                ", which is not set");
+      keys[s.api_key_env] = *v;
+    }
+  }
+  return keys;
+}
+
 Result<std::array<std::string, kNumAgents>> resolve_api_keys(const PoolConfig& pool,
                                                              bool allow_live,
                                                              const EnvLookup& env) {
+  TRINITY_ASSIGN_OR_RETURN(ApiKeys all, resolve_pool_keys(pool, allow_live, env));
   std::array<std::string, kNumAgents> keys;
-  std::vector<std::string> live;
-  for (int i = 0; i < kNumAgents; ++i)
-    if (pool.slots[static_cast<size_t>(i)].is_live()) live.push_back(std::to_string(i));
-  if (!live.empty() && !allow_live) {
-    std::string slots;
-    for (const auto& s : live) slots += (slots.empty() ? "" : ", ") + s;
-    return invalid_argument("pool '" + pool.name + "' uses live providers (slots " + slots +
-                            "); pass --allow-live to let this run call them");
-  }
   for (int i = 0; i < kNumAgents; ++i) {
     const ProviderSpec& s = pool.slots[static_cast<size_t>(i)];
-    if (s.api_key_env.empty()) continue;
-    auto v = env(s.api_key_env);
-    if (!v || v->empty())
-      return invalid_argument("pool '" + pool.name + "': slot " + std::to_string(i) + " (" +
-                              s.provider + " " + s.model +
-                              ") needs an API key in the environment "
-                              "variable " +
-                              s.api_key_env + ", which is not set");
-    keys[static_cast<size_t>(i)] = *v;
+    if (!s.api_key_env.empty()) keys[static_cast<size_t>(i)] = all[s.api_key_env];
   }
   return keys;
 }

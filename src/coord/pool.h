@@ -3,20 +3,29 @@
 // Pool file (JSON object):
 //   {
 //     "name": "my-pool",                       (optional)
-//     "defaults": { <spec fields> },           (optional, merged under every slot)
+//     "defaults": { <spec fields> },           (optional, merged under every slot and fallback)
 //     "slots": [ <spec>, x7 ]  or  { "0": <spec>, ..., "6": <spec> },
 //     "prompts": { "Worker": "...", "Thinker": "...", "Verifier": "..." } or "reference",
 //     "message_shape": "rendered" (default) | "reference",                 (optional)
-//     "cold_verifier": "worker" (default) | "error"                         (optional)
+//     "cold_verifier": "worker" (default) | "error",                        (optional)
+//     "circuit_breaker": { "failures": 5, "open_seconds": 30 }              (optional)
 //   }
 // Built-in pools: "mock" (7 mock slots mock_<i> / mock-agent-<i>), "skills" (the simulated
 // specialists of coord/skills.h, for training demos) and "default" (the reference's: 7x openai
 // gpt-4o-mini named fast_openai ... fallback_openai, key from OPENAI_API_KEY).
 // spec: { name, provider: "mock"|"skills"|"openai"|"anthropic", model, base_url, api_key_env,
-// max_tokens,
-//         temperature, timeout_ms, price_in_per_mtok, price_out_per_mtok, headers, max_retries }
+//         max_tokens, temperature, timeout_ms, price_in_per_mtok, price_out_per_mtok, headers,
+//         max_retries, circuit_breaker, fallbacks }
 // API keys are never read from the pool: `api_key_env` names an environment variable.
 // Slot labels (gpt-5, ...) are training metadata, independent of the provider bound here.
+//
+// Fallbacks (coord/fallback.h, docs/coordinator.md): a slot's `fallbacks` is a list of further
+// specs, each merged over `defaults` (not over the slot), tried in order when the slot's call
+// fails after its retries or its endpoint's circuit is open. Fallbacks cannot be nested, and one
+// endpoint appears at most once in a slot's list. `circuit_breaker` (pool level, overridable per
+// spec: {failures >= 0 (0: never opens), open_seconds > 0}) configures the circuit of each live
+// endpoint; an endpoint (endpoint_key: provider, base_url, model, api_key_env) has one circuit,
+// so every spec naming it must agree on its settings.
 #pragma once
 
 #include <array>
@@ -32,6 +41,15 @@
 
 namespace trinity::coord {
 
+// A live endpoint's circuit breaker settings (coord/fallback.h).
+struct CircuitBreakerConfig {
+  int64_t failures = 5;     // consecutive failed calls that open the circuit; 0: it never opens
+  int64_t open_ms = 30000;  // how long it stays open before one probe ("open_seconds")
+  bool operator==(const CircuitBreakerConfig& o) const {
+    return failures == o.failures && open_ms == o.open_ms;
+  }
+};
+
 struct ProviderSpec {
   std::string name;      // optional slot name (the reference's pools name every slot)
   std::string provider;  // mock | openai | anthropic
@@ -46,9 +64,18 @@ struct ProviderSpec {
   double price_out_per_mtok = 0;  // USD per million output tokens
   std::map<std::string, std::string> headers;
   int64_t max_retries = 2;  // retries after the first attempt (connect errors, 429, 5xx)
+  CircuitBreakerConfig circuit_breaker;  // resolved: the spec's own, else the pool's
+  std::vector<ProviderSpec> fallbacks;   // slot specs only; never nested
 
   bool is_live() const { return provider != "mock" && provider != "skills"; }
 };
+
+// What identifies an endpoint's circuit: "<provider>:<model>@<base_url>" (without any
+// user:password@), plus " key:<name of api_key_env>" when set (two keys have separate rate
+// limits; never a key value). Simulated providers: "<provider>:<model>".
+std::string endpoint_key(const ProviderSpec& spec);
+// How metrics and traces name an endpoint: the spec's `name`, else "<provider>/<model>".
+std::string endpoint_name(const ProviderSpec& spec);
 
 struct RolePrompts {
   std::array<std::string, kNumRoles> system;  // indexed by role id
@@ -81,6 +108,7 @@ struct PoolConfig {
   RolePrompts prompts;
   std::optional<ColdVerifier> cold_verifier;  // pool key "cold_verifier"; unset: the default
   MessageShape message_shape = MessageShape::kRendered;
+  CircuitBreakerConfig circuit_breaker;  // pool key "circuit_breaker": the specs' default
 };
 
 // Parses a pool from JSON; `what` (the file path) prefixes every error, with the field path.
@@ -94,9 +122,14 @@ PoolConfig builtin_default_pool();
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_env();
 
-// Everything checked before any provider call: live providers need allow_live, and every
-// api_key_env must name a set, non-empty variable. Returns the key value per slot ("" if none).
+// Everything checked before any provider call: live providers (slots and fallbacks) need
+// allow_live, and every api_key_env must name a set, non-empty variable. Returns the key value
+// per slot ("" if none).
 Result<std::array<std::string, kNumAgents>> resolve_api_keys(const PoolConfig& pool,
                                                              bool allow_live, const EnvLookup& env);
+// The same checks; the value of every api_key_env the pool names (slots and fallbacks), by
+// variable name.
+using ApiKeys = std::map<std::string, std::string>;
+Result<ApiKeys> resolve_pool_keys(const PoolConfig& pool, bool allow_live, const EnvLookup& env);
 
 }  // namespace trinity::coord

@@ -317,6 +317,8 @@ const char* provider_failure_kind_name(ProviderFailureKind kind) {
       return "HTTP status";
     case ProviderFailureKind::kInvalidResponse:
       return "invalid response";
+    case ProviderFailureKind::kCircuitOpen:
+      return "circuit open";
   }
   return "unknown";
 }

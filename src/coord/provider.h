@@ -39,6 +39,7 @@ struct ChatReply {
   // Served from a response cache (train/response_cache.h): the tokens are those of the original
   // call, but nothing was paid, so the orchestrator charges 0 for it.
   bool cached = false;
+  int fallback_index = 0;  // who answered (fallback.h): 0 the slot's own provider, 1.. a fallback
 };
 
 // The class of a failed provider call: what may be told to a client. The call's Status message
@@ -51,14 +52,18 @@ enum class ProviderFailureKind {
   kTimeout,          // the call's timeout, or no time left in the run's wall-time budget
   kHttpStatus,       // upstream answered a non-2xx status (http_status)
   kInvalidResponse,  // a 2xx answer that could not be read (malformed, empty, an error object)
+  kCircuitOpen,      // no call was made: every endpoint's circuit was open (fallback.h)
 };
-// "unknown", "connection error", "transport error", "timeout", "HTTP status", "invalid response"
+// "unknown", "connection error", "transport error", "timeout", "HTTP status", "invalid response",
+// "circuit open"
 const char* provider_failure_kind_name(ProviderFailureKind kind);
 
 struct ProviderFailure {
   ProviderFailureKind kind = ProviderFailureKind::kUnknown;
   long http_status = 0;  // kHttpStatus: the last attempt's status
 };
+
+class DispatchObserver;  // fallback.h
 
 struct CallContext {
   Clock* clock = nullptr;  // required
@@ -68,6 +73,8 @@ struct CallContext {
   // Optional: a failed call (kProvider) records its class here (HTTP providers do; others leave
   // it untouched).
   ProviderFailure* failure = nullptr;
+  // Optional: what a dispatch over fallbacks does (fallback.h); plain providers ignore it.
+  DispatchObserver* observer = nullptr;
 };
 
 class Provider {

@@ -1,6 +1,7 @@
 // RunResult's JSON form and the agent pool's construction.
 #include <cstdio>
 
+#include "coord/fallback.h"
 #include "coord/orchestrator.h"
 
 namespace trinity::coord {
@@ -36,6 +37,7 @@ OrderedJson RunResult::to_json() const {
     r["reflex_action"] = t.action;
     r["provider"] = t.provider;
     r["model"] = t.model;
+    if (t.fallback_index > 0) r["fallback_index"] = t.fallback_index;
     r["latency_ms"] = t.latency_ms;
     r["estimated_cost_usd"] = micro_to_usd(t.cost_micro_usd);
     if (!t.verdict.empty()) r["verdict"] = t.verdict;
@@ -52,16 +54,18 @@ OrderedJson RunResult::to_json() const {
 
 Result<std::shared_ptr<const AgentPool>> AgentPool::create(PoolConfig config, bool allow_live,
                                                            const EnvLookup& env, HttpClient* http) {
-  TRINITY_ASSIGN_OR_RETURN(auto keys, resolve_api_keys(config, allow_live, env));
+  TRINITY_ASSIGN_OR_RETURN(ApiKeys keys, resolve_pool_keys(config, allow_live, env));
   auto pool = std::make_shared<AgentPool>();
+  pool->circuits = std::make_shared<CircuitRegistry>();
+  for (const auto& [name, value] : keys) pool->secrets.push_back(value);
   for (int i = 0; i < kNumAgents; ++i) {
     const ProviderSpec& spec = config.slots[static_cast<size_t>(i)];
-    const std::string& key = keys[static_cast<size_t>(i)];
-    TRINITY_ASSIGN_OR_RETURN(auto p, make_provider(spec, key, http));
-    pool->providers[static_cast<size_t>(i)] = std::move(p);
-    if (!key.empty()) pool->secrets.push_back(key);
-    for (const auto& [name, value] : spec.headers)
-      if (value.size() >= 6) pool->secrets.push_back(value);
+    auto p = make_slot_provider(spec, keys, http, pool->circuits.get());
+    if (!p.ok()) return p.status();
+    pool->providers[static_cast<size_t>(i)] = std::move(p).value();
+    for (size_t f = 0; f <= spec.fallbacks.size(); ++f)
+      for (const auto& [name, value] : (f == 0 ? spec : spec.fallbacks[f - 1]).headers)
+        if (value.size() >= 6) pool->secrets.push_back(value);
   }
   pool->config = std::move(config);
   return std::shared_ptr<const AgentPool>(std::move(pool));

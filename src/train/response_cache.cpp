@@ -261,7 +261,8 @@ Result<coord::ChatReply> CachingProvider::chat(const coord::ChatRequest& request
   TRINITY_ASSIGN_OR_RETURN(std::optional<coord::ChatReply> hit, cache_->lookup(key));
   if (hit) return std::move(*hit);
   auto reply = inner_->chat(request, ctx);
-  if (!reply.ok()) return reply;  // errors are never cached
+  if (!reply.ok()) return reply;                // errors are never cached
+  if (reply->fallback_index > 0) return reply;  // a fallback's reply is not the slot's to keep
   TRINITY_RETURN_IF_ERROR(cache_->store(key, spec_, *reply));
   return reply;
 }

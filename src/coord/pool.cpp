@@ -149,8 +149,8 @@ Result<ProviderSpec> parse_spec(const Json& j, const std::string& ctx,
 }
 
 // A slot: `entry` merged over `defaults`, then its fallbacks, each merged over `defaults`
-// (without the defaults' own fallbacks). `where` is the pool file's name, for errors about the
-// defaults' fallbacks.
+// (without the defaults' own fallbacks and name). `where` is the pool file's name, for errors about
+// the defaults' fallbacks.
 Result<ProviderSpec> parse_slot(const Json& entry, const Json& defaults, const std::string& ctx,
                                 const std::string& where, const CircuitBreakerConfig& breaker) {
   Json merged = defaults;
@@ -165,6 +165,7 @@ Result<ProviderSpec> parse_slot(const Json& entry, const Json& defaults, const s
     return parse_error(lctx + ": at most " + std::to_string(kMaxFallbacks) + " fallbacks");
   Json base = defaults;
   base.erase("fallbacks");
+  base.erase("name");  // a name is the slot's endpoint's, not its fallbacks'
   std::vector<std::string> seen = {endpoint_key(spec)};
   for (size_t i = 0; i < list->size(); ++i) {
     const std::string fctx = lctx + "[" + std::to_string(i) + "]";

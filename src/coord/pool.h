@@ -19,13 +19,15 @@
 // API keys are never read from the pool: `api_key_env` names an environment variable.
 // Slot labels (gpt-5, ...) are training metadata, independent of the provider bound here.
 //
-// Fallbacks (coord/fallback.h, docs/coordinator.md): a slot's `fallbacks` is a list of further
-// specs, each merged over `defaults` (not over the slot), tried in order when the slot's call
-// fails after its retries or its endpoint's circuit is open. Fallbacks cannot be nested, and one
-// endpoint appears at most once in a slot's list. `circuit_breaker` (pool level, overridable per
-// spec: {failures >= 0 (0: never opens), open_seconds > 0}) configures the circuit of each live
-// endpoint; an endpoint (endpoint_key: provider, base_url, model, api_key_env) has one circuit,
-// so every spec naming it must agree on its settings.
+// Fallbacks (coord/fallback.h, docs/coordinator.md): a slot's `fallbacks` is a list of at most
+// 8 further specs, each merged over `defaults` (not over the slot; a default `name` is not
+// inherited), tried in order when the slot's call fails after its retries or its endpoint's
+// circuit is open. Fallbacks cannot be nested, and one endpoint appears at most once in a
+// slot's list; `"fallbacks": []` or null in a slot drops the defaults' list. `circuit_breaker`
+// (pool level, overridable per spec: {failures in [0, 1000] (0: never opens), open_seconds in
+// [0.001, 86400]}; defaults 5 and 30) configures the circuit of each live endpoint. An endpoint
+// (endpoint_key: provider, base_url, model, api_key_env) has one circuit, so every spec naming
+// it must agree on its settings.
 #pragma once
 
 #include <array>

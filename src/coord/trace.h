@@ -2,9 +2,9 @@
 //
 // Every event is one JSON object: {schema_version: 1, event, run_id, timestamp_ms, ...fields}.
 // Events: route_decision, reflex_decision, budget_snapshot, provider_dispatch_started,
-// provider_dispatch_finished, verifier_result, run_warning, run_finished, run_failed; every
-// field the reference writes is there under its name (docs/trace-schema.md,
-// docs/trace-schema.json).
+// provider_fallback, circuit_state_changed (fallback.h), provider_dispatch_finished,
+// verifier_result, run_warning, run_finished, run_failed; every field the reference writes is
+// there under its name (docs/trace-schema.md, docs/trace-schema.json).
 // Content fields (message and reply bodies, provider error text) are: input_content,
 // request_messages, reply, answer, diagnosis, suggestion, error. With ContentMode::kHash
 // (default) the trace writer replaces them by "sha256:<hex>" refs; with kFull they are written

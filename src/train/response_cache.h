@@ -15,6 +15,8 @@
 // server's default, 1.0 for OpenAI and Anthropic), samples: its replies are not reproducible
 // and are not cached unless ResponseCacheOptions::cache_nonzero_temperature is set. Such calls
 // pass through and count as `bypassed`.
+// A reply that one of the slot's fallbacks gave (ChatReply::fallback_index > 0, coord/fallback.h)
+// is passed through and not stored: it is not the reply of the slot's own model.
 //
 // Cost: a hit is a ChatReply with cached = true and attempts = 0, carrying the original call's
 // token counts; the orchestrator charges 0 for it (nothing was paid).

@@ -28,6 +28,7 @@ TEST(FallbackPool, FallbacksAreMergedOverTheDefaultsNotOverTheSlot) {
   j["defaults"] = {{"provider", "openai"},
                    {"base_url", "http://local:8080/v1/"},
                    {"model", "d"},
+                   {"name", "local"},
                    {"api_key_env", "K"}};
   j["slots"][0] = {{"model", "a"},
                    {"max_tokens", 50},
@@ -47,7 +48,8 @@ TEST(FallbackPool, FallbacksAreMergedOverTheDefaultsNotOverTheSlot) {
   EXPECT_EQ(s.fallbacks[1].provider, "mock");
   EXPECT_TRUE(p->slots[1].fallbacks.empty());
   EXPECT_EQ(endpoint_key(s.fallbacks[0]), "openai:b@http://local:8080/v1 key:K");
-  EXPECT_EQ(endpoint_name(s.fallbacks[0]), "openai/b");
+  EXPECT_EQ(endpoint_name(s), "local");
+  EXPECT_EQ(endpoint_name(s.fallbacks[0]), "openai/b");  // a default name is not inherited
   EXPECT_EQ(endpoint_key(s.fallbacks[1]), "mock:m");
 }
 

@@ -68,11 +68,17 @@ Metrics::Metrics() {
           kLatencyBuckets);
   declare("trinity_store_errors_total", "counter",
           "Run store operations that failed, by op (begin, finish, maintenance, retention).");
+  declare("trinity_provider_fallbacks_total", "counter",
+          "Hops of a dispatch to the next endpoint of its slot, by endpoint names and reason.");
+  declare("trinity_circuit_transitions_total", "counter",
+          "Circuit breaker state changes, by endpoint and new state.");
+  declare("trinity_slot_latency_seconds", "histogram",
+          "Dispatch latency by agent slot (fallbacks included).", kLatencyBuckets);
 }
 
 void Metrics::declare(const std::string& name, const std::string& type, const std::string& help,
                       std::vector<double> bounds) {
-  families_[name] = Family{help, type, std::move(bounds)};
+  families_[name] = Family{help, type, std::move(bounds), nullptr};
 }
 
 std::string Metrics::key(const Labels& labels) {
@@ -108,6 +114,24 @@ void Metrics::observe(const std::string& name, const Labels& labels, double valu
   h.sum += value;
 }
 
+void Metrics::add_gauge(const std::string& name, const std::string& help, GaugeReader read) {
+  std::lock_guard<std::mutex> lock(mu_);
+  families_[name] = Family{help, "gauge", {}, std::move(read)};
+}
+
+std::optional<double> Metrics::gauge_value(const std::string& name, const Labels& labels) const {
+  GaugeReader read;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = families_.find(name);
+    if (it == families_.end() || !it->second.read) return std::nullopt;
+    read = it->second.read;
+  }
+  for (const auto& [l, v] : read())
+    if (l == labels) return v;
+  return std::nullopt;
+}
+
 void Metrics::set_extra(std::function<std::string()> extra) {
   std::lock_guard<std::mutex> lock(mu_);
   extra_ = std::move(extra);
@@ -138,7 +162,12 @@ std::string Metrics::render() const {
     for (const auto& [name, fam] : families_) {
       out += "# HELP " + name + " " + fam.help + "\n";
       out += "# TYPE " + name + " " + fam.type + "\n";
-      if (fam.type == "counter") {
+      if (fam.type == "gauge") {
+        for (const auto& [labels, v] : fam.read()) {
+          const std::string k = key(labels);
+          out += name + (k.empty() ? "" : "{" + k + "}") + " " + fmt_double(v) + "\n";
+        }
+      } else if (fam.type == "counter") {
         auto it = counters_.find(name);
         if (it == counters_.end()) continue;
         for (const auto& [k, v] : it->second)

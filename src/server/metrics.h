@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,12 @@ class Metrics {
   // Extra text appended to the exposition (e.g. prefix-cache gauges read from the router).
   void set_extra(std::function<std::string()> extra);
 
+  // A gauge family whose series are read at render time (e.g. circuit states from the pool).
+  using GaugeReader = std::function<std::vector<std::pair<Labels, double>>()>;
+  void add_gauge(const std::string& name, const std::string& help, GaugeReader read);
+  // Current value of such a gauge series (tests); nullopt if absent.
+  std::optional<double> gauge_value(const std::string& name, const Labels& labels) const;
+
   // The whole exposition.
   std::string render() const;
 
@@ -42,8 +49,9 @@ class Metrics {
  private:
   struct Family {
     std::string help;
-    std::string type;            // counter | histogram
+    std::string type;            // counter | histogram | gauge (read: its GaugeReader)
     std::vector<double> bounds;  // histogram upper bounds (without +Inf)
+    GaugeReader read;
   };
   struct Histogram {
     std::vector<uint64_t> buckets;  // cumulative at render time; per-bucket here

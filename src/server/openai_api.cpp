@@ -245,6 +245,7 @@ OrderedJson turn_json(const coord::TurnRecord& t) {
   r["role_margin"] = opt_json(t.role_margin);
   r["provider"] = t.provider;
   r["model"] = t.model;
+  if (t.fallback_index > 0) r["fallback_index"] = t.fallback_index;
   r["latency_ms"] = t.latency_ms;
   if (!t.verdict.empty()) r["verdict"] = t.verdict;
   if (!t.reroute.empty()) r["reroute"] = t.reroute;
@@ -263,6 +264,7 @@ OrderedJson trinity_extension(const coord::RunResult& r, const std::optional<std
   x["revision_count"] = r.usage.verifier_revisions;
   x["elapsed_ms"] = r.usage.elapsed_ms;
   x["estimated_cost_usd"] = coord::micro_to_usd(r.usage.cost_micro_usd);
+  x["cost_usd"] = coord::micro_to_usd(r.usage.cost_micro_usd);  // the same; the older key stays
   if (r.budget_violation) x["budget_exceeded"] = r.budget_violation->to_json();
   x["trace"] = trace ? OrderedJson(*trace) : OrderedJson(nullptr);
   return x;

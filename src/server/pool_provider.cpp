@@ -2,13 +2,15 @@
 
 #include <algorithm>
 
+#include "coord/fallback.h"
+
 namespace trinity::server {
 
 Result<std::shared_ptr<const PoolProvider>> PoolProvider::create(coord::PoolConfig config,
                                                                  bool allow_live,
                                                                  const coord::EnvLookup& env,
                                                                  coord::HttpClient* http) {
-  TRINITY_ASSIGN_OR_RETURN(auto keys, coord::resolve_api_keys(config, allow_live, env));
+  TRINITY_ASSIGN_OR_RETURN(auto keys, coord::resolve_pool_keys(config, allow_live, env));
   auto p = std::make_shared<PoolProvider>();
   TRINITY_ASSIGN_OR_RETURN(p->base_, coord::AgentPool::create(config, allow_live, env, http));
   p->keys_ = std::move(keys);
@@ -33,9 +35,13 @@ Result<std::shared_ptr<const coord::AgentPool>> PoolProvider::pool_for(
   for (int i = 0; i < kNumAgents; ++i) {
     const auto slot = static_cast<size_t>(i);
     coord::ProviderSpec spec = base_->config.slots[slot];
-    if (o.max_tokens) spec.max_tokens = *o.max_tokens;
-    if (o.temperature) spec.temperature = *o.temperature;
-    auto made = coord::make_provider(spec, keys_[slot], http_);
+    for (size_t f = 0; f <= spec.fallbacks.size(); ++f) {  // the slot's endpoint and fallbacks
+      coord::ProviderSpec& s = f == 0 ? spec : spec.fallbacks[f - 1];
+      if (o.max_tokens) s.max_tokens = *o.max_tokens;
+      if (o.temperature) s.temperature = *o.temperature;
+    }
+    // The base pool's circuits: an endpoint's health does not depend on the request.
+    auto made = coord::make_slot_provider(spec, keys_, http_, base_->circuits.get());
     if (!made.ok()) return made.status().with_context("agent slot " + std::to_string(i));
     providers[slot] = std::move(made).value();
   }
@@ -47,6 +53,7 @@ Result<std::shared_ptr<const coord::AgentPool>> PoolProvider::pool_for(
   const auto slots = named->config.slots;
   named->config = base_->config;
   named->config.slots = slots;
+  named->circuits = base_->circuits;
   return std::shared_ptr<const coord::AgentPool>(std::move(named));
 }
 

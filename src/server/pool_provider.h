@@ -44,7 +44,7 @@ class PoolProvider {
  private:
   std::shared_ptr<const coord::AgentPool> base_;
   bool rebuildable_ = false;
-  std::array<std::string, kNumAgents> keys_;
+  coord::ApiKeys keys_;  // by api_key_env name
   coord::HttpClient* http_ = nullptr;
 };
 

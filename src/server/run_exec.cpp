@@ -25,6 +25,13 @@ class RunObserver {
       role_margin_ = ev.value("role_margin", OrderedJson(nullptr));
     } else if (type == "provider_dispatch_finished") {
       on_dispatch_finished(ev);
+    } else if (type == "provider_fallback") {  // endpoint names come from the pool file
+      metrics_.inc("trinity_provider_fallbacks_total", {{"from", ev.value("from_endpoint", "")},
+                                                        {"to", ev.value("to_endpoint", "")},
+                                                        {"reason", ev.value("reason", "")}});
+    } else if (type == "circuit_state_changed") {
+      metrics_.inc("trinity_circuit_transitions_total",
+                   {{"endpoint", ev.value("endpoint", "")}, {"to", ev.value("to", "")}});
     } else if (type == "verifier_result" && progress_) {
       OrderedJson x;
       x["run_id"] = run_id_;
@@ -46,8 +53,10 @@ class RunObserver {
                                                   {"status", ok          ? "ok"
                                                              : cancelled ? "cancelled"
                                                                          : "error"}});
-    metrics_.observe("trinity_provider_latency_seconds", {{"provider", provider}},
-                     static_cast<double>(ev.value("latency_ms", int64_t{0})) / 1000.0);
+    const double seconds = static_cast<double>(ev.value("latency_ms", int64_t{0})) / 1000.0;
+    metrics_.observe("trinity_provider_latency_seconds", {{"provider", provider}}, seconds);
+    metrics_.observe("trinity_slot_latency_seconds",
+                     {{"slot", std::to_string(ev.value("agent_id", 0))}}, seconds);
     if (ok) {
       usage_.prompt_tokens += ev.value("input_tokens", int64_t{0});
       usage_.completion_tokens += ev.value("output_tokens", int64_t{0});

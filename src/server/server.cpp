@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <random>
 
+#include "coord/fallback.h"
 #include "router/model_router.h"
 #include "server/server_impl.h"
 
@@ -473,6 +474,15 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config,
   impl->started_unix = unix_seconds();
   const Router* inner = impl->inner_router.get();
   impl->metrics.set_extra([inner] { return prefix_cache_metrics(*inner); });
+  if (auto circuits = impl->pools->base()->circuits)  // read at scrape time
+    impl->metrics.add_gauge(
+        "trinity_circuit_state",
+        "Circuit breaker state by endpoint: 0 closed, 1 open, 2 half-open.", [circuits] {
+          std::vector<std::pair<Labels, double>> rows;
+          for (const auto& c : circuits->snapshot())
+            rows.push_back({{{"endpoint", c.name}}, static_cast<double>(c.state)});
+          return rows;
+        });
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
 

@@ -123,15 +123,18 @@ int run_command(RunCliOptions& o) {
       const std::string type = e["event"].get<std::string>();
       if (type == "route_decision") last_route = e;
       if (type != "provider_dispatch_finished") return;
-      std::printf("turn %d  agent %d %-28s role %-8s margins agent %s role %s  %s/%s  %lld ms%s\n",
-                  e["turn"].get<int>() + 1, e["agent_id"].get<int>(),
-                  e["agent_label"].get<std::string>().c_str(),
-                  e["role_name"].get<std::string>().c_str(),
-                  margin_text(last_route["agent_margin"]).c_str(),
-                  margin_text(last_route["role_margin"]).c_str(),
-                  e["provider"].get<std::string>().c_str(), e["model"].get<std::string>().c_str(),
-                  static_cast<long long>(e["latency_ms"].get<int64_t>()),
-                  e["status"] == "ok" ? "" : "  (failed)");
+      const int fallback = e.value("fallback_index", 0);  // a fallback of the slot answered
+      const std::string model =
+          e["model"].get<std::string>() +
+          (fallback > 0 ? " (fallback " + std::to_string(fallback) + ")" : "");
+      std::printf(
+          "turn %d  agent %d %-28s role %-8s margins agent %s role %s  %s/%s  %lld ms%s\n",
+          e["turn"].get<int>() + 1, e["agent_id"].get<int>(),
+          e["agent_label"].get<std::string>().c_str(), e["role_name"].get<std::string>().c_str(),
+          margin_text(last_route["agent_margin"]).c_str(),
+          margin_text(last_route["role_margin"]).c_str(), e["provider"].get<std::string>().c_str(),
+          model.c_str(), static_cast<long long>(e["latency_ms"].get<int64_t>()),
+          e["status"] == "ok" ? "" : "  (failed)");
       std::fflush(stdout);
     };
   }

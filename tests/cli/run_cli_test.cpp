@@ -317,5 +317,62 @@ TEST(RunCli, EveryEventValidatesAgainstTheShippedSchema) {
   }
 }
 
+// A pool whose endpoint always answers 500, with a mock fallback and a circuit that opens on the
+// first failure: the run is answered, and its provider_fallback and circuit_state_changed
+// events validate against the shipped schema.
+TEST(RunCli, FallbackAndCircuitEventsValidateAgainstTheShippedSchema) {
+  trinity::testing::FakeLlmServer server;
+  for (int i = 0; i < 10; ++i) server.push({500, R"({"error":{"message":"down"}})", {}, 0, ""});
+  Json defaults = {{"name", "down"},
+                   {"provider", "openai"},
+                   {"model", "local-model"},
+                   {"base_url", server.base_url()},
+                   {"api_key_env", "TRINITY_CLI_TEST_KEY"},
+                   {"max_retries", 0},
+                   {"fallbacks", Json::array({Json{{"provider", "mock"}, {"model", "spare"}}})}};
+  Json pool = {{"name", "fallback"},
+               {"circuit_breaker", {{"failures", 1}}},
+               {"defaults", defaults},
+               {"slots", Json::array()}};
+  for (int i = 0; i < 7; ++i) pool["slots"].push_back(Json::object());
+  const std::string dir = ::testing::TempDir() + "/" + std::to_string(::getpid());
+  const std::string pool_path = dir + "_fallback_pool.json", trace = dir + "_fallback.jsonl";
+  ASSERT_TRUE(write_file_atomic(pool_path, pool.dump(2)).ok());
+  std::remove(trace.c_str());
+  auto r = run_trinity({"--profile", "mock_tiny", "--pool", pool_path, "--query",
+                        worker_first_query(), "--allow-live", "--trace-out", trace, "--json"},
+                       kEnv);
+  ASSERT_EQ(r.rc, 0) << r.err << r.out;
+  Json j = Json::parse(r.out);
+  ASSERT_GE(j["turns"].size(), 2u);
+  EXPECT_EQ(j["turns"][0]["model"], "spare");
+  EXPECT_EQ(j["turns"][0]["fallback_index"], 1);
+  EXPECT_EQ(j["provider_calls"], j["turns"].size() + 1);  // the failed call counts
+  EXPECT_EQ(server.requests().size(), 1u);                // then the circuit is open
+
+  const std::string out = dir + "_fallback_validate.json";
+  const std::string cmd =
+      "/usr/bin/python3 " +
+      quote(std::string(TRINITY_SOURCE_DIR) + "/tests/scripts/validate_trace.py") + " " +
+      quote(std::string(TRINITY_SOURCE_DIR) + "/docs/trace-schema.json") + " " + quote(trace) +
+      " >" + quote(out) + " 2>&1";
+  const int status = std::system(cmd.c_str());
+  auto report = read_file(out);
+  ASSERT_TRUE(report.ok());
+  ASSERT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0) << *report;
+  Json summary = Json::parse(*report);
+  EXPECT_EQ(summary["by_type"].value("circuit_state_changed", 0), 1) << *report;
+  EXPECT_EQ(summary["by_type"].value("provider_fallback", 0), j["turns"].size()) << *report;
+  for (const Json& e : read_trace(trace)) {
+    if (e["event"] == "circuit_state_changed") {
+      EXPECT_EQ(e["endpoint"], "down");
+      EXPECT_EQ(e["to"], "open");
+    } else if (e["event"] == "provider_fallback") {
+      EXPECT_EQ(e["to_endpoint"], "mock/spare");
+      EXPECT_TRUE(e["error"].is_null() || e["error"].get<std::string>().rfind("sha256:", 0) == 0);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace trinity

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "coord/coord_test_util.h"
+#include "coord/fallback.h"
 #include "core/file_util.h"
 
 namespace trinity::train {
@@ -220,6 +221,29 @@ TEST(ResponseCache, ErrorsAreNotCached) {
   EXPECT_EQ(r2->text, "q #2");
   EXPECT_EQ(inner->calls.load(), 2);
   EXPECT_EQ(cache->stats().stores, 1);
+}
+
+// A reply from one of the slot's fallbacks is not the slot's model's: it is never stored.
+TEST(ResponseCache, FallbackRepliesAreNotStored) {
+  auto cache = open_cache(fresh_path("fallback"));
+  auto primary = std::make_shared<CountingProvider>(live_spec());
+  ProviderSpec spare_spec = live_spec();
+  spare_spec.model = "spare";
+  auto spare = std::make_shared<CountingProvider>(spare_spec);
+  ProviderSpec slot = live_spec();
+  slot.fallbacks = {spare_spec};
+  auto slot_provider = std::make_shared<coord::FallbackProvider>(
+      slot, std::vector<coord::FallbackProvider::Candidate>{{primary, nullptr, "slot"},
+                                                            {spare, nullptr, "spare"}});
+  CachingProvider p(slot_provider, cache);
+  primary->fail = true;
+  EXPECT_EQ(call(p, request("q")).fallback_index, 1);
+  EXPECT_EQ(cache->stats().stores, 0);
+  primary->fail = false;
+  EXPECT_EQ(call(p, request("q")).fallback_index, 0);
+  EXPECT_EQ(cache->stats().stores, 1);
+  EXPECT_TRUE(call(p, request("q")).cached);
+  EXPECT_EQ(spare->calls.load(), 1);
 }
 
 TEST(ResponseCache, PersistsAcrossReopen) {

@@ -214,6 +214,12 @@ void register_serve(CLI::App& app, CommandRegistry& reg) {
                   "This replica's id in the run store, stable across its restarts and unique "
                   "among live replicas (default: HOSTNAME:PORT). A restart marks the runs its "
                   "previous process left running as interrupted");
+  sub->add_option("--otlp-endpoint", c.otlp_endpoint,
+                  "Export OpenTelemetry spans (run, turn, route, provider call) over OTLP/HTTP "
+                  "JSON to this collector URL (http(s)://host:4318; /v1/traces is appended); "
+                  "the requests' W3C traceparent is continued and passed to providers");
+  sub->add_option("--otlp-service-name", c.otlp_service_name,
+                  "service.name of the exported spans (default trinity)");
   sub->add_flag("--quiet", o->quiet, "No access log on stderr");
   reg.add(sub, [o] { return run(*o); });
 }

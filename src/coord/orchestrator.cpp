@@ -7,6 +7,7 @@
 #include "coord/fallback.h"
 #include "coord/parse.h"
 #include "coord/prompts.h"
+#include "coord/run_spans.h"
 #include "router/etf_hash.h"
 
 namespace trinity::coord {
@@ -280,6 +281,10 @@ Status Run::dispatch(Turn& t) {
   ctx.observer = this;
   report = CallReport{&t.provider->spec(), "", 0, 1};  // what a plain provider did
   dispatching_ = &t;
+  if (opts_.trace) {
+    ctx.traceparent = format_traceparent(provider_call_context(*opts_.trace, turn_));
+    ctx.tracestate = opts_.trace->tracestate;
+  }
   const int64_t t0 = clock_.monotonic_ms();
   auto reply = t.provider->chat(req, ctx);
   t.latency_ms = clock_.monotonic_ms() - t0;  // the whole dispatch, fallbacks included

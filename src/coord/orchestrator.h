@@ -40,6 +40,7 @@
 #include "coord/reflex.h"
 #include "coord/route_fields.h"
 #include "coord/trace.h"
+#include "core/trace_context.h"
 #include "router/route.h"
 
 namespace trinity::coord {
@@ -79,6 +80,9 @@ struct RunOptions {
   std::optional<uint64_t> seed;                      // retry-jitter seed (null: random)
   std::vector<EventSink*> sinks;                     // e.g. a JsonlTraceWriter; called in order
   std::function<void(const OrderedJson&)> on_event;  // progress callback, after the sinks
+  // OpenTelemetry: the run span's context (span_id = the run span). When set, every provider
+  // call sends a W3C traceparent for its span (coord/run_spans.h) and the tracestate.
+  std::optional<TraceContext> trace;
 };
 
 struct TurnRecord {

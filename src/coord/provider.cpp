@@ -58,6 +58,8 @@ class HttpProvider : public Provider {
     req.url = url();
     req.body = body(request.messages);
     req.headers = headers();
+    if (!ctx.traceparent.empty()) req.headers.emplace_back("traceparent", ctx.traceparent);
+    if (!ctx.tracestate.empty()) req.headers.emplace_back("tracestate", ctx.tracestate);
     req.cancel = ctx.cancel;
     const std::string who = "provider " + spec_.provider + " (model " + spec_.model + ")";
     const int max_attempts = static_cast<int>(spec_.max_retries) + 1;

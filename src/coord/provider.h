@@ -75,6 +75,8 @@ struct CallContext {
   ProviderFailure* failure = nullptr;
   // Optional: what a dispatch over fallbacks does (fallback.h); plain providers ignore it.
   DispatchObserver* observer = nullptr;
+  // W3C trace context for the upstream (HTTP providers send them as headers when non-empty).
+  std::string traceparent, tracestate;
 };
 
 class Provider {

@@ -81,6 +81,7 @@ void Server::Impl::handle_chat(const HttpRequest& req, ResponseWriter& out) {
   PreparedRun run;
   if (auto e = prepare_run(request, request.messages, "chat.completions", request.stream, run))
     return void(out.send(error(*e)));
+  run.otel = trace_run(req, run.run_id, run.options);
   out.set_log_note("run " + run.run_id);
   const std::string id = "chatcmpl-" + run.run_id;
   const int64_t created = unix_seconds();

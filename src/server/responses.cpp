@@ -75,6 +75,7 @@ void Server::Impl::handle_responses(const HttpRequest& req, ResponseWriter& out)
   PreparedRun run;
   if (auto e = prepare_run(request, request.messages, "responses", request.stream, run))
     return void(out.send(error(*e)));
+  run.otel = trace_run(req, run.run_id, run.options);
   out.set_log_note("run " + run.run_id);
   const int64_t created_at = unix_seconds();
   if (request.stream) return stream_response(*this, request, run, created_at, out);

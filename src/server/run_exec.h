@@ -42,6 +42,7 @@ struct PreparedRun {
   std::optional<std::string> trace_ref;           // the trace file (with --trace-dir)
   std::chrono::steady_clock::time_point started;  // set by begin_run
   std::unique_ptr<StoredRun> stored;              // null without a run store
+  std::unique_ptr<coord::EventSink> otel;  // OpenTelemetry spans (null without --otlp-endpoint)
 };
 
 // A finished run and the tokens its provider calls used.

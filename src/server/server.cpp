@@ -425,6 +425,7 @@ void Server::Impl::shutdown() {
     Status st = config.store->release_lease();
     if (!st.ok()) std::fprintf(stderr, "serve: run store: %s\n", st.message().c_str());
   }
+  if (otlp) otlp->shutdown();  // sends the spans still queued, within its deadline
   stopped = true;
 }
 
@@ -448,6 +449,9 @@ Status validate_config(const ServerConfig& c) {
   if (c.stream_heartbeat_ms < 10) return invalid_argument("stream heartbeat must be >= 10 ms");
   if (c.store_retention_days < 0) return invalid_argument("--store-retention-days must be >= 0");
   if (c.store_maintenance_ms < 10) return invalid_argument("store maintenance must be >= 10 ms");
+  if (!c.otlp_endpoint.empty())
+    TRINITY_RETURN_IF_ERROR(coord::validate_otlp_endpoint(c.otlp_endpoint));
+  if (c.otlp_service_name.empty()) return invalid_argument("--otlp-service-name must not be empty");
   return ok_status();
 }
 
@@ -472,8 +476,11 @@ Result<std::unique_ptr<Server>> Server::create(ServerConfig config,
   impl->redactor = coord::Redactor(impl->pools->secrets());
   if (!impl->config.api_key.empty()) impl->redactor.add_secret(impl->config.api_key);
   impl->started_unix = unix_seconds();
+  impl->otlp = make_otlp_exporter(impl->config);
   const Router* inner = impl->inner_router.get();
-  impl->metrics.set_extra([inner] { return prefix_cache_metrics(*inner); });
+  const coord::OtlpExporter* otlp = impl->otlp.get();
+  impl->metrics.set_extra(
+      [inner, otlp] { return prefix_cache_metrics(*inner) + (otlp ? otlp_metrics(*otlp) : ""); });
   if (auto circuits = impl->pools->base()->circuits)  // read at scrape time
     impl->metrics.add_gauge(
         "trinity_circuit_state",

@@ -62,6 +62,9 @@ struct ServerConfig {
   std::shared_ptr<store::RunStore> store;
   int64_t store_retention_days = 0;      // > 0: finished runs older than this are deleted
   int64_t store_maintenance_ms = 10000;  // lease renewal, dead-replica sweep, retention
+  // OpenTelemetry (docs/server.md): non-empty exports spans over OTLP/HTTP JSON to this URL.
+  std::string otlp_endpoint;
+  std::string otlp_service_name = "trinity";
 };
 
 Status validate_config(const ServerConfig& c);

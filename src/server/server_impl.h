@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "coord/otlp.h"
 #include "core/json_bounds.h"
 #include "server/http_server.h"
 #include "server/openai_api.h"
@@ -28,6 +29,7 @@ struct Server::Impl final : HttpHandler {
   Metrics metrics;
   coord::Redactor redactor;  // pool secrets + the server's API key
   int64_t started_unix = 0;
+  std::unique_ptr<coord::OtlpExporter> otlp;  // with --otlp-endpoint; outlives `http` (runs)
 
   std::unique_ptr<HttpServer> http;
   bool started = false;
@@ -121,7 +123,16 @@ struct Server::Impl final : HttpHandler {
   void record_run(const coord::RunResult& r, double seconds);
   coord::RunOptions run_options(const RunRequest& req, const std::string& run_id,
                                 const coord::AgentPool& pool) const;
+  // OpenTelemetry for one run (otel.cpp; null without --otlp-endpoint): continues the request's
+  // traceparent (else a new trace), sets options.trace and adds the span sink to options.sinks.
+  // Keep the sink alive until the run is over.
+  std::unique_ptr<coord::EventSink> trace_run(const HttpRequest& req, const std::string& run_id,
+                                              coord::RunOptions& options);
 };
+
+// The exporter of config.otlp_endpoint (null when unset), and its /metrics lines (otel.cpp).
+std::unique_ptr<coord::OtlpExporter> make_otlp_exporter(const ServerConfig& config);
+std::string otlp_metrics(const coord::OtlpExporter& exporter);
 
 std::string random_hex_id(size_t n_hex);
 int64_t unix_seconds();

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "cli/serve_process.h"
+#include "server/otlp_collector.h"
 
 namespace {
 
@@ -106,6 +107,42 @@ TEST(ServeCli, BadInvocationsExitWithBadInput) {
               std::string::npos)
         << p.err();
   }
+  {
+    ServeProcess p(
+        {"--pool", "mock", "--profile", "mock_tiny", "--otlp-endpoint", "localhost:4318"});
+    EXPECT_EQ(p.wait_exit(10000), 2);
+    EXPECT_NE(p.err().find("--otlp-endpoint must be an http:// or https:// URL"), std::string::npos)
+        << p.err();
+  }
+}
+
+// --otlp-endpoint: the spans of a run reach a collector (at the latest when SIGTERM drains the
+// exporter), in the caller's trace.
+TEST(ServeCli, OtlpSpansReachTheCollector) {
+  trinity::testing::TestCollector collector;
+  ServeProcess p({"--pool", "mock", "--profile", "mock_tiny", "--port", "0", "--otlp-endpoint",
+                  collector.url(), "--otlp-service-name", "trinity-cli"});
+  const int port = p.wait_port();
+  ASSERT_GT(port, 0) << p.out() << p.err();
+  httplib::Client c("127.0.0.1", port);
+  const std::string trace_id = "0af7651916cd43dd8448eb211c80319c", caller = "b7ad6b7169203331";
+  httplib::Headers h = {{"traceparent", "00-" + trace_id + "-" + caller + "-01"}};
+  auto chat = c.Post("/v1/chat/completions", h, kChat, "application/json");
+  ASSERT_TRUE(chat);
+  EXPECT_EQ(chat->status, 200) << chat->body;
+  EXPECT_EQ(p.stop(SIGTERM), 0) << p.err();
+  EXPECT_TRUE(collector.errors().empty()) << collector.errors()[0];
+  const auto spans = collector.spans();
+  ASSERT_GE(spans.size(), 4u) << p.err();
+  int runs = 0;
+  for (const auto& s : spans) {
+    EXPECT_EQ(s["traceId"], trace_id);
+    if (s["name"] != "trinity.run") continue;
+    ++runs;
+    EXPECT_EQ(s["parentSpanId"], caller);
+  }
+  EXPECT_EQ(runs, 1);
+  EXPECT_NE(collector.resources().at(0).dump().find("trinity-cli"), std::string::npos);
 }
 
 // The --reflex-* flags reach the server's runs: with absolute thresholds no route can meet,

@@ -469,5 +469,52 @@ TEST(OtlpPropagation, OpenAiProviderSendsTheTraceparentUpstream) {
   EXPECT_EQ(server.requests().back().headers.count("traceparent"), 0u);
 }
 
+// A dispatch over fallbacks is one provider_call span: every endpoint it calls gets that span's
+// traceparent, and the span names the endpoint that answered.
+TEST(OtlpPropagation, FallbackEndpointsShareTheProviderCallSpan) {
+  trinity::testing::FakeLlmServer server;
+  server.push({500, R"({"error":{"message":"primary down"}})", {}, 0, ""});
+  PoolConfig pool;
+  pool.name = "fake";
+  pool.prompts = default_role_prompts();
+  for (auto& s : pool.slots) {
+    s.provider = "openai";
+    s.model = "primary";
+    s.base_url = server.base_url();
+    s.timeout_ms = 5000;
+    s.max_retries = 0;
+    ProviderSpec backup = s;
+    backup.model = "backup";
+    s.fallbacks = {backup};
+  }
+  auto agents = AgentPool::create(pool, /*allow_live=*/true, process_env());
+  ASSERT_TRUE(agents.ok()) << agents.status().message();
+  Orchestrator orch(std::make_shared<ScriptedRouter>(std::vector<ScriptStep>{{0, kRoleWorker}}),
+                    *agents);
+  FakeCollectorClient http;
+  OtlpExporter exporter(quiet_config(), &http);
+  RunOptions o;
+  o.trace = run_context();
+  o.max_turns = 1;
+  {
+    OtlpRunSink sink(exporter, *o.trace, "");
+    o.sinks.push_back(&sink);
+    RunResult r = orch.run({{"user", "What is 6 * 7?"}}, o);
+    ASSERT_TRUE(r.ok()) << r.status.message();
+  }
+  ASSERT_TRUE(exporter.flush(5000));
+  const auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 2u);  // primary (HTTP 500), then the fallback
+  const std::string expected =
+      std::string("00-") + kTraceId + "-" + provider_call_span_id(kRunSpan, 0) + "-01";
+  for (const auto& q : reqs) EXPECT_EQ(q.headers.at("traceparent"), expected);
+  const auto calls = named(http.spans(), "trinity.provider_call");
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0]["spanId"], provider_call_span_id(kRunSpan, 0));
+  EXPECT_EQ(attr_json(calls[0], "gen_ai.request.model"), R"({"stringValue":"backup"})");
+  EXPECT_EQ(attr_json(calls[0], "trinity.fallback_index"), R"({"intValue":"1"})");
+  EXPECT_EQ(attr_json(calls[0], "trinity.endpoint_calls"), R"({"intValue":"2"})");
+}
+
 }  // namespace
 }  // namespace trinity::coord::testing

@@ -12,6 +12,10 @@ int64_t unix_now_us() {
       .count();
 }
 
+int64_t unix_now_ms() {
+  return unix_now_us() / 1000;
+}
+
 std::string format_utc(int64_t unix_us, UtcFormat format) {
   int64_t secs = unix_us / 1000000, micros = unix_us % 1000000;
   if (micros < 0) micros += 1000000, secs -= 1;  // floor, also before 1970

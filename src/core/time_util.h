@@ -14,6 +14,8 @@ enum class UtcFormat {
 
 // Microseconds since the Unix epoch, from the system clock.
 int64_t unix_now_us();
+// Milliseconds since the Unix epoch (unix_now_us() / 1000).
+int64_t unix_now_ms();
 
 // Formats `unix_us` (microseconds since the Unix epoch) in UTC; sub-second digits are truncated.
 std::string format_utc(int64_t unix_us, UtcFormat format);

@@ -110,4 +110,9 @@ std::string http_chunk(std::string_view data);
 // Case-insensitive ASCII comparison.
 bool iequals(std::string_view a, std::string_view b);
 
+// %XX-decodes a path segment or a query value ('+' as a space when plus_is_space, as in
+// application/x-www-form-urlencoded); nullopt when an escape is malformed or decodes to a
+// control byte.
+std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space = false);
+
 }  // namespace trinity::server

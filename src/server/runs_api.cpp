@@ -3,44 +3,14 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/time_util.h"
 #include "server/server_impl.h"
 
 namespace trinity::server {
 namespace {
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// application/x-www-form-urlencoded value: '+' is a space, %XX a byte.
-std::optional<std::string> form_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] != '%') {
-      out += s[i];
-    } else {
-      if (i + 2 >= s.size()) return std::nullopt;
-      const auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-      };
-      const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-  }
-  return out;
 }
 
 bool all_digits(const std::string& s) {
@@ -60,8 +30,8 @@ Result<store::RunQuery> parse_runs_query(const std::string& query) {
     pos = amp + 1;
     if (pair.empty()) continue;
     const size_t eq = pair.find('=');
-    auto name = form_decode(pair.substr(0, eq));
-    auto value = form_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+    auto name = percent_decode(pair.substr(0, eq), true);
+    auto value = percent_decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
     if (!name || !value) return invalid_argument("malformed query string");
     if (*name == "status") {
       if (!store::is_run_status(*value))
@@ -153,7 +123,7 @@ Result<std::unique_ptr<StoredRun>> Server::Impl::store_begin(const std::string& 
   r.pool = pool;
   r.profile = inner_router->profile();
   r.content_mode = coord::content_mode_name(config.trace_content);
-  r.created_ms = wall_ms();
+  r.created_ms = unix_now_ms();
   r.request = store::stored_request(messages, std::move(options), config.trace_content, redactor);
   const auto t0 = std::chrono::steady_clock::now();
   Status st = config.store->begin_run(r);
@@ -169,7 +139,7 @@ Result<std::unique_ptr<StoredRun>> Server::Impl::store_begin(const std::string& 
 void Server::Impl::store_finish(StoredRun* run, const coord::RunResult& r,
                                 const std::string& client_error) {
   if (!run) return;
-  store::finish_record(run->record, r, run->capture.take(), client_error, redactor, wall_ms());
+  store::finish_record(run->record, r, run->capture.take(), client_error, redactor, unix_now_ms());
   const auto t0 = std::chrono::steady_clock::now();
   Status st = config.store->finish_run(run->record);
   metrics.observe("trinity_store_write_seconds", {{"op", "finish"}}, seconds_since(t0));
@@ -184,7 +154,7 @@ void Server::Impl::store_maintenance_loop() {
   std::unique_lock<std::mutex> lock(store_mu);
   while (!store_stop) {
     lock.unlock();
-    const int64_t now = wall_ms();
+    const int64_t now = unix_now_ms();
     Status st = config.store->renew_lease(now);
     auto swept = st.ok() ? config.store->recover(now, false) : Result<int64_t>(st);
     if (!swept.ok()) {

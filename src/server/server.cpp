@@ -7,6 +7,7 @@
 #include <random>
 
 #include "coord/fallback.h"
+#include "core/time_util.h"
 #include "router/model_router.h"
 #include "server/server_impl.h"
 
@@ -47,29 +48,6 @@ std::string_view bearer_token(const std::string* header) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
   return v;
-}
-
-// %XX-decodes a path segment; nullopt when an escape is malformed or decodes to a control byte.
-std::optional<std::string> percent_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '%') {
-      out += s[i];
-      continue;
-    }
-    if (i + 2 >= s.size()) return std::nullopt;
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    const int hi = hex(s[i + 1]), lo = hex(s[i + 2]);
-    if (hi < 0 || lo < 0 || hi * 16 + lo < 0x20) return std::nullopt;
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
 }
 
 // The error body of each status the HTTP layer answers by itself (protocol errors, limits,
@@ -514,10 +492,7 @@ Status Server::start() {
   if (c.store) {
     // None of this replica's runs can be live before it listens: those left `running` by its
     // previous process are interrupted.
-    auto marked = c.store->recover(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count(),
-                                   true);
+    auto marked = c.store->recover(unix_now_ms(), true);
     if (!marked.ok()) return marked.status().with_context("run store recovery");
     if (*marked > 0)
       std::fprintf(stderr, "serve: run store: %lld unfinished run(s) marked interrupted\n",

@@ -1,18 +1,12 @@
 #include "store/migrations.h"
 
-#include <chrono>
+#include "core/time_util.h"
 
 namespace trinity::store {
 namespace {
 
 // pg_advisory_xact_lock key: "trinity-runs" as a number, shared by every replica.
 constexpr const char* kPgLockKey = "7470838193711";
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -101,7 +95,7 @@ Status migrate(SqlConnection& conn) {
             conn.exec(sql).with_context("migration " + std::to_string(m.version)));
       auto ins = conn.query(
           "INSERT INTO schema_migrations (version, name, applied_ms) VALUES ($1, $2, $3)",
-          {int64_t{m.version}, m.name, wall_ms()});
+          {int64_t{m.version}, m.name, unix_now_ms()});
       if (!ins.ok()) return ins.status();
     }
     return ok_status();

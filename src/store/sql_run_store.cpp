@@ -2,10 +2,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/time_util.h"
 #include "store/migrations.h"
 #include "store/run_store.h"
 
@@ -319,12 +319,6 @@ class SqlRunStore final : public RunStore {
   SqlPool pool_;
 };
 
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<RunStore>> open_run_store(const std::string& spec,
@@ -346,7 +340,7 @@ Result<std::unique_ptr<RunStore>> open_run_store(const std::string& spec,
                             "': expected sqlite:PATH or postgres://... (or none)");
   }
   auto store = std::make_unique<SqlRunStore>(redact_uri(spec), store_options, std::move(open));
-  TRINITY_RETURN_IF_ERROR(store->open(wall_ms()));
+  TRINITY_RETURN_IF_ERROR(store->open(unix_now_ms()));
   return std::unique_ptr<RunStore>(std::move(store));
 }
 

@@ -26,6 +26,8 @@ HOSTILE_HTTP_SKIP_RSS="${TRINITY_SANITIZE:-0}" TRINITY_BIN="build/$PRESET/apps/t
   bash scripts/hostile_http.sh
 echo "== scale test: PostgreSQL + 2 replicas + nginx, one SIGKILLed mid-load (scripts/scale_test.sh)"
 TRINITY_BIN="build/$PRESET/apps/trinity" bash scripts/scale_test.sh
+echo "== coding agents (scripts/agents_e2e.sh)"
+TRINITY_BIN="build/$PRESET/apps/trinity" bash scripts/agents_e2e.sh
 FUZZ_SECONDS="${TRINITY_FUZZ_SECONDS:-10}"
 if [ "$FUZZ_SECONDS" != "0" ]; then
   echo "== fuzz smoke (${FUZZ_SECONDS}s per target)"

@@ -32,6 +32,7 @@ struct Options {
   std::optional<double> max_estimated_cost_usd;
   std::string store;  // "": the default sqlite file; "none": no store
   std::string replica_id;
+  std::string exclude_agents;  // slot indices and model names, comma-separated
   server::ServerConfig cfg;
 };
 
@@ -104,6 +105,14 @@ int run(Options& o) {
   auto pool_cfg = coord::load_pool(o.pool);
   if (!pool_cfg.ok()) return report_error(cmd, pool_cfg.status());
   const std::string pool_name = pool_cfg->name;
+  if (!o.exclude_agents.empty()) {
+    auto excluded = coord::resolve_excluded_agents(coord::parse_agent_ref_list(o.exclude_agents),
+                                                   *pool_cfg, "--exclude-agents");
+    if (!excluded.ok()) return report_error(cmd, excluded.status());
+    if (std::find(excluded->begin(), excluded->end(), false) == excluded->end())
+      return report_error(cmd, invalid_argument("--exclude-agents: every agent slot is excluded"));
+    cfg.excluded_agents = *excluded;
+  }
   auto pools =
       server::PoolProvider::create(std::move(pool_cfg).value(), o.allow_live, coord::process_env());
   if (!pools.ok()) return report_error(cmd, pools.status());
@@ -162,6 +171,11 @@ void register_serve(CLI::App& app, CommandRegistry& reg) {
   sub->add_option("--trace-dir", c.trace_dir, "Write one JSONL trace per run: DIR/<run_id>.jsonl");
   sub->add_option("--trace-content", o->trace_content, "Trace content mode: hash (default) | full");
   sub->add_option("--max-turns", c.max_turns, "Turns per run (default 5)");
+  sub->add_option("--exclude-agents", o->exclude_agents,
+                  "agent slots no run may route to: slot indices (0-6) and model names, "
+                  "comma-separated (a model name excludes every slot serving it); requests may "
+                  "add exclusions with {\"trinity\": {\"exclude_agents\": [...]}}, never lift "
+                  "these");
   sub->add_option("--cold-verifier", o->cold_verifier,
                   "A Verifier turn before any Worker answer: worker (default; dispatched as a "
                   "Worker turn) or error (HTTP 422, as the reference); overrides the pool's "

@@ -4,11 +4,13 @@
 // of messages or {messages}, through parse_openai_messages). Every body gives a request or an error
 // whose API error body serializes; a parsed request respects its documented limits, and its message
 // contents split into SSE deltas (split_deltas) that concatenate back and never cut a UTF-8
-// sequence.
+// sequence; its tool calls have ids and JSON-object arguments, every tool result answers an
+// earlier call, and its function tools have distinct non-empty names.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <set>
 #include <string>
 
 #include "coord/trace.h"
@@ -31,8 +33,17 @@ void error_body(const std::string& message) {
 
 void check_messages(const std::vector<Message>& messages) {
   if (messages.empty()) std::abort();
+  std::set<std::string> calls;
   for (const Message& m : messages) {
-    if (m.role != "system" && m.role != "user" && m.role != "assistant") std::abort();
+    if (m.role != "system" && m.role != "user" && m.role != "assistant" && m.role != "tool")
+      std::abort();
+    if (!m.tool_calls.empty() && m.role != "assistant") std::abort();
+    for (const trinity::ToolCall& c : m.tool_calls) {
+      if (c.id.empty() || c.name.empty()) std::abort();
+      if (!trinity::coord::check_tool_arguments(c, "fuzz").ok()) std::abort();
+      calls.insert(c.id);
+    }
+    if (m.role == "tool" && !calls.count(m.tool_call_id)) std::abort();
     const size_t max_bytes = 8 + m.content.size() % 57;
     std::string joined;
     for (const std::string& piece : trinity::server::split_deltas(m.content, max_bytes)) {
@@ -50,6 +61,10 @@ bool nonnegative(const std::optional<int64_t>& v) {
 
 void check_request(const trinity::server::RunRequest& r, const std::vector<Message>& messages) {
   check_messages(messages);
+  std::set<std::string> names;
+  for (const trinity::coord::ToolSpec& t : r.tools.tools)
+    if (t.name.empty() || !names.insert(t.name).second) std::abort();
+  (void)r.tools.to_json().dump();
   if (r.max_turns && (*r.max_turns < 1 || *r.max_turns > 1000)) std::abort();
   if (r.overrides.max_tokens && *r.overrides.max_tokens <= 0) std::abort();
   if (r.overrides.temperature && (!std::isfinite(*r.overrides.temperature) ||

@@ -31,9 +31,14 @@ using ReplyParser = Result<coord::ChatReply> (*)(const std::string&);
 
 inline void fuzz_provider_reply(const char* provider, ReplyParser parse, const std::string& body) {
   auto direct = parse(body);
-  if (direct.ok() &&
-      (coord::trim(direct->text).empty() || direct->input_tokens < 0 || direct->output_tokens < 0))
+  // A reply has text or tool calls; every call a name and arguments that are a JSON object.
+  if (direct.ok() && ((coord::trim(direct->text).empty() && direct->tool_calls.empty()) ||
+                      direct->input_tokens < 0 || direct->output_tokens < 0))
     std::abort();
+  if (direct.ok()) {
+    for (const ToolCall& c : direct->tool_calls)
+      if (c.name.empty() || !coord::check_tool_arguments(c, "fuzz").ok()) std::abort();
+  }
   if (!direct.ok() && direct.status().code() != ErrorCode::kParse) std::abort();
 
   coord::ProviderSpec spec;
@@ -53,7 +58,8 @@ inline void fuzz_provider_reply(const char* provider, ReplyParser parse, const s
   http.response.body = body;
   auto reply = (*p)->chat(req, ctx);
   if (reply.ok() != direct.ok()) std::abort();
-  if (reply.ok() && (reply->text != direct->text || reply->input_tokens != direct->input_tokens ||
+  if (reply.ok() && (reply->text != direct->text || reply->tool_calls != direct->tool_calls ||
+                     reply->input_tokens != direct->input_tokens ||
                      reply->output_tokens != direct->output_tokens || reply->http_status != 200 ||
                      reply->attempts != 1))
     std::abort();

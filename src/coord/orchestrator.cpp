@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <set>
 
 #include "coord/fallback.h"
 #include "coord/parse.h"
@@ -19,6 +20,30 @@ std::string random_run_id() {
   char buf[17];
   std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(v));
   return buf;
+}
+
+// The input's roles and tool fields: tool calls only on assistant messages, each with an id and
+// arguments that are a JSON object; a tool result only for an earlier call.
+Status check_input(const std::vector<Message>& input) {
+  std::set<std::string> calls;
+  for (size_t i = 0; i < input.size(); ++i) {
+    const Message& m = input[i];
+    const std::string ctx = "messages[" + std::to_string(i) + "]";
+    if (m.role != "system" && m.role != "user" && m.role != "assistant" && m.role != "tool")
+      return invalid_argument(ctx + ": role must be system, user, assistant or tool");
+    if (!m.tool_calls.empty() && m.role != "assistant")
+      return invalid_argument(ctx + ": only assistant messages can have tool_calls");
+    for (size_t k = 0; k < m.tool_calls.size(); ++k) {
+      const std::string what = ctx + ".tool_calls[" + std::to_string(k) + "]";
+      if (m.tool_calls[k].id.empty()) return invalid_argument(what + ".id is required");
+      TRINITY_RETURN_IF_ERROR(check_tool_arguments(m.tool_calls[k], what));
+      calls.insert(m.tool_calls[k].id);
+    }
+    if (m.role == "tool" && !calls.count(m.tool_call_id))
+      return invalid_argument(ctx + ".tool_call_id '" + m.tool_call_id +
+                              "' matches no earlier tool call");
+  }
+  return ok_status();
 }
 
 struct Override {
@@ -92,6 +117,11 @@ class Run final : public DispatchObserver {
   Status dispatch(Turn& t);
   Status account(Turn& t);
   Status handle_role(Turn& t);
+  Status settle_tool_calls(ChatReply& reply, bool offered) const;
+  bool any_excluded() const {
+    return std::find(opts_.excluded_agents.begin(), opts_.excluded_agents.end(), true) !=
+           opts_.excluded_agents.end();
+  }
 
   OrderedJson route_decision_event(const Turn& t) const;
   OrderedJson reflex_decision_event(const Turn& t) const;
@@ -149,17 +179,18 @@ class Run final : public DispatchObserver {
   ReflexThresholds thresholds_;
   std::optional<Override> next_override_;
   std::optional<std::string> final_answer_;
+  std::vector<ToolCall> final_tool_calls_;
   const Turn* dispatching_ = nullptr;  // the turn whose provider call is in progress
 };
 
 Status Run::start(const std::vector<Message>& input) {
   if (input.empty()) return stop("invalid_input", invalid_argument("no messages to route"));
-  for (size_t i = 0; i < input.size(); ++i) {
-    const std::string& r = input[i].role;
-    if (r != "system" && r != "user" && r != "assistant")
-      return stop("invalid_input", invalid_argument("messages[" + std::to_string(i) +
-                                                    "]: role must be system, user or assistant"));
-  }
+  TRINITY_RETURN_IF_ERROR(stop("invalid_input", check_input(input)));
+  if (std::find(opts_.excluded_agents.begin(), opts_.excluded_agents.end(), false) ==
+      opts_.excluded_agents.end())
+    return stop("invalid_input", invalid_argument("exclude_agents: every agent slot is excluded"));
+  for (int i = 0; i < kNumAgents; ++i)
+    if (opts_.excluded_agents[static_cast<size_t>(i)]) result_.excluded_agents.push_back(i);
   if (opts_.max_turns < 0) return stop("invalid_input", invalid_argument("max_turns must be >= 0"));
   TRINITY_RETURN_IF_ERROR(stop("invalid_input", opts_.reflex.validate()));
   transcript_ = input;
@@ -187,6 +218,7 @@ Status Run::out_of_turns() {
   if (result_.latest_worker_answer) {
     result_.outcome = "max_turns";
     final_answer_ = result_.latest_worker_answer;
+    final_tool_calls_ = result_.latest_worker_tool_calls;
     return ok_status();
   }
   return stop("max_turns_reached", Status(ErrorCode::kBudgetExceeded,
@@ -198,6 +230,12 @@ Status Run::route(Turn& t) {
   auto routed = router_.route(transcript_);
   if (!routed.ok()) return stop("router_error", routed.status().with_context("router"));
   t.d = std::move(routed).value();
+  if (any_excluded()) {
+    std::array<bool, kNumAgents> allowed{};
+    for (size_t i = 0; i < allowed.size(); ++i) allowed[i] = !opts_.excluded_agents[i];
+    Status st = restrict_agents(t.d, allowed);
+    if (!st.ok()) return stop("router_error", st.with_context("exclude_agents"));
+  }
   if (t.d.agent_id < 0 || t.d.agent_id >= kNumAgents || t.d.role_id < 0 || t.d.role_id >= kNumRoles)
     return stop("router_error", internal_error("router returned an out-of-range decision"));
   auto input_hash = trace_transcript_hash(transcript_);
@@ -265,8 +303,9 @@ Status Run::dispatch(Turn& t) {
   req.role_id = t.role;
   req.agent_id = t.d.agent_id;
   req.turn = turn_;
+  if (t.role == kRoleWorker && opts_.tools.active()) req.tools = &opts_.tools;
   req.messages = build_agent_messages(pool_.config.prompts, pool_.config.message_shape, t.role,
-                                      turn_ + 1, transcript_, notes_);
+                                      turn_ + 1, transcript_, notes_, req.tools);
   OrderedJson started = dispatch_event(t);
   started["request_messages"] = messages_to_json(req.messages);
   TRINITY_RETURN_IF_ERROR(emit("provider_dispatch_started", std::move(started)));
@@ -288,6 +327,14 @@ Status Run::dispatch(Turn& t) {
   const int64_t t0 = clock_.monotonic_ms();
   auto reply = t.provider->chat(req, ctx);
   t.latency_ms = clock_.monotonic_ms() - t0;  // the whole dispatch, fallbacks included
+  if (reply.ok()) {
+    Status st = settle_tool_calls(*reply, req.tools != nullptr);
+    if (!st.ok()) {
+      failure = ProviderFailure{ProviderFailureKind::kInvalidResponse, reply->http_status};
+      reply = Status(ErrorCode::kProvider, "provider " + report.endpoint->provider + " (model " +
+                                               report.endpoint->model + "): " + st.message());
+    }
+  }
   dispatching_ = nullptr;
   if (report.calls == 0) result_.usage.provider_calls -= 1;  // every circuit was open
   t.endpoint = report.endpoint;
@@ -326,7 +373,7 @@ Status Run::account(Turn& t) {
   TRINITY_RETURN_IF_ERROR(check("after_dispatch_latency", t.latency_ms));
   u.cost_micro_usd += t.cost_micro_usd;  // usage-based cost counts from after_dispatch on
   TRINITY_RETURN_IF_ERROR(check("after_dispatch"));
-  transcript_.push_back(Message{"assistant", t.reply->text});
+  transcript_.push_back(Message{"assistant", t.reply->text, t.reply->tool_calls});
   notes_.push_back(speaker_note(turn_ + 1, t.role, t.d.agent_id));
   return ok_status();
 }
@@ -336,6 +383,7 @@ Status Run::handle_role(Turn& t) {
   if (t.role == kRoleWorker) {
     record(t, "");
     result_.latest_worker_answer = text;
+    result_.latest_worker_tool_calls = t.reply->tool_calls;
     next_override_.reset();
     return ok_status();
   }
@@ -368,6 +416,30 @@ Status Run::handle_role(Turn& t) {
   if (!accepted) return check("after_verifier_revision");
   result_.outcome = "accepted";
   final_answer_ = result_.latest_worker_answer ? *result_.latest_worker_answer : text;
+  final_tool_calls_ = result_.latest_worker_tool_calls;
+  return ok_status();
+}
+
+// A reply's tool calls, before anything else sees them: each call's arguments must be a JSON
+// object (else the call failed: an invalid response, never forwarded); a call without an id
+// gets "call_<run id>_<turn>_<index>". A turn that offered no tools keeps only the text (and
+// fails when there is none).
+Status Run::settle_tool_calls(ChatReply& reply, bool offered) const {
+  if (reply.tool_calls.empty()) return ok_status();
+  if (!offered) {
+    reply.tool_calls.clear();
+    if (trim(reply.text).empty())
+      return invalid_argument(
+          "the agent answered only with tool calls, but this turn offered "
+          "no tools");
+    return ok_status();
+  }
+  for (size_t i = 0; i < reply.tool_calls.size(); ++i) {
+    ToolCall& c = reply.tool_calls[i];
+    TRINITY_RETURN_IF_ERROR(check_tool_arguments(c, "tool_calls[" + std::to_string(i) + "]"));
+    if (c.id.empty())
+      c.id = "call_" + result_.run_id + "_" + std::to_string(turn_) + "_" + std::to_string(i);
+  }
   return ok_status();
 }
 
@@ -402,6 +474,13 @@ OrderedJson Run::route_decision_event(const Turn& t) const {
   rd["router_route_hash"] = d.route_hash;
   rd["router_profile"] = d.profile.empty() ? router_.profile() : d.profile;
   rd["input_content"] = messages_to_json(transcript_);
+  if (any_excluded()) {
+    rd["excluded_agents"] = OrderedJson::array();
+    for (int i = 0; i < kNumAgents; ++i)
+      if (opts_.excluded_agents[static_cast<size_t>(i)]) rd["excluded_agents"].push_back(i);
+  }
+  if (turn_ == 0 && (!opts_.tools.tools.empty() || !opts_.tools.dropped.empty()))
+    rd["tools"] = opts_.tools.to_json();
   return rd;
 }
 
@@ -486,6 +565,7 @@ OrderedJson Run::dispatch_finished_event(const Turn& t, const Result<ChatReply>&
     f["output_tokens"] = reply->output_tokens;
     if (reply->cached) f["cached"] = true;
     f["reply"] = reply->text;
+    if (!reply->tool_calls.empty()) f["tool_calls"] = tool_calls_json(reply->tool_calls);
     if (t.role == kRoleThinker) {
       f["thinker_suggested_role"] =
           t.suggestion ? OrderedJson(role_name(t.suggestion->role_id)) : OrderedJson(nullptr);
@@ -610,6 +690,7 @@ RunResult Run::finish() {
   BudgetUsage& u = result_.usage;
   u.elapsed_ms = elapsed_ms();
   result_.answer = final_answer_;
+  result_.answer_tool_calls = final_tool_calls_;
   OrderedJson f;
   f["status"] = "finished";
   f["total_turns"] = result_.turns.size();
@@ -619,6 +700,7 @@ RunResult Run::finish() {
   f["outcome"] = result_.outcome;
   f["run_status"] = result_.run_status();
   f["answer"] = *final_answer_;
+  if (!final_tool_calls_.empty()) f["tool_calls"] = tool_calls_json(final_tool_calls_);
   f["revision_count"] = u.verifier_revisions;
   f["elapsed_ms"] = u.elapsed_ms;
   f["estimated_cost_micro_usd"] = u.cost_micro_usd;

@@ -7,7 +7,7 @@
 //   run_turn:
 //     out of turns -> the latest Worker answer ("unverified"), else max_turns_reached
 //     route          the transcript (input + agent replies as assistant messages; never role
-//                    prompts)
+//                    prompts), over the allowed agent slots only (excluded_agents)
 //     choose_role    role = pending override (Thinker suggestion or reflex) else the routed
 //                    role; agent = always the routed agent; the reflex may make it a Thinker
 //                    (then a forced Verifier); cold_verifier worker (the default): with no
@@ -16,7 +16,8 @@
 //     guard          cold_verifier error (the reference): a Verifier before any Worker answer
 //                    (not forced by reflex) -> verifier_before_worker_response; count the
 //                    call; budget check before_dispatch
-//     dispatch       call the agent (prompts.h shape), over its fallbacks if the slot has some
+//     dispatch       call the agent (prompts.h shape; a Worker turn with active tools gets them
+//                    and the conversation natively), over its fallbacks if the slot has some
 //                    (fallback.h: each further endpoint call counts as a provider call, budget
 //                    check before_dispatch); a failed call -> provider_error
 //     account        latency and cost; budget checks after_dispatch_latency, after_dispatch
@@ -39,6 +40,7 @@
 #include "coord/provider.h"
 #include "coord/reflex.h"
 #include "coord/route_fields.h"
+#include "coord/tools.h"
 #include "coord/trace.h"
 #include "core/trace_context.h"
 #include "router/route.h"
@@ -83,6 +85,12 @@ struct RunOptions {
   // OpenTelemetry: the run span's context (span_id = the run span). When set, every provider
   // call sends a W3C traceparent for its span (coord/run_spans.h) and the tracestate.
   std::optional<TraceContext> trace;
+  // The client's tools (tools.h): Worker turns are dispatched with them when active, and the
+  // answer may hold tool calls. Recorded in a run_tools event when tools were sent.
+  ToolSet tools;
+  // Agent slots the router may not choose (a request's `exclude_agents`, serve
+  // --exclude-agents): every turn routes over the others (router/route.h restrict_agents).
+  std::array<bool, kNumAgents> excluded_agents{};
 };
 
 struct TurnRecord {
@@ -108,8 +116,10 @@ struct RunResult {
   std::string failure_reason;  // max_turns_reached | verifier_before_worker_response |
                                // budget_exceeded | provider_error | cancelled | router_error |
                                // invalid_input | trace_error
-  std::optional<std::string> answer;
+  std::optional<std::string> answer;  // the final Worker answer's text ("" when only tool calls)
+  std::vector<ToolCall> answer_tool_calls;          // and its tool calls, returned to the client
   std::optional<std::string> latest_worker_answer;  // also kept on failure
+  std::vector<ToolCall> latest_worker_tool_calls;
   std::optional<BudgetViolation> budget_violation;
   // provider_error: the failed call's provider, model and class (status has the details).
   struct FailedCall {
@@ -120,6 +130,7 @@ struct RunResult {
   std::vector<TurnRecord> turns;
   BudgetUsage usage;
   std::vector<std::string> warnings;  // e.g. a cost budget that can never fire
+  std::vector<int> excluded_agents;   // the slots the run could not route to (ascending)
   bool ok() const { return status.ok(); }
   // accepted (a Verifier accepted) | unverified (turns ran out; the latest Worker answer) |
   // failed (no answer).

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "coord/parse.h"
 #include "core/file_util.h"
 
 namespace trinity::coord {
@@ -486,6 +487,55 @@ Result<std::array<std::string, kNumAgents>> resolve_api_keys(const PoolConfig& p
     if (!s.api_key_env.empty()) keys[static_cast<size_t>(i)] = all[s.api_key_env];
   }
   return keys;
+}
+
+Result<std::array<bool, kNumAgents>> resolve_excluded_agents(const std::vector<AgentRef>& refs,
+                                                             const PoolConfig& pool,
+                                                             const std::string& field) {
+  std::array<bool, kNumAgents> excluded{};
+  for (size_t i = 0; i < refs.size(); ++i) {
+    const std::string what = field + "[" + std::to_string(i) + "]";
+    if (refs[i].slot) {
+      const int slot = *refs[i].slot;
+      if (slot < 0 || slot >= kNumAgents)
+        return invalid_argument(what + ": agent slot " + std::to_string(slot) +
+                                " is out of range (0-6)");
+      excluded[static_cast<size_t>(slot)] = true;
+      continue;
+    }
+    bool found = false;
+    for (size_t k = 0; k < pool.slots.size(); ++k) {
+      const ProviderSpec& s = pool.slots[k];
+      bool serves = s.model == refs[i].model;
+      for (const ProviderSpec& f : s.fallbacks) serves = serves || f.model == refs[i].model;
+      if (serves) excluded[k] = found = true;
+    }
+    if (!found)
+      return invalid_argument(what + ": no agent slot of pool '" + pool.name +
+                              "' serves the model '" + refs[i].model + "'");
+  }
+  return excluded;
+}
+
+std::vector<AgentRef> parse_agent_ref_list(const std::string& list) {
+  std::vector<AgentRef> out;
+  size_t pos = 0;
+  while (pos <= list.size()) {
+    size_t comma = list.find(',', pos);
+    if (comma == std::string::npos) comma = list.size();
+    const std::string item = trim(list.substr(pos, comma - pos));
+    pos = comma + 1;
+    if (item.empty()) continue;
+    AgentRef ref;
+    if (item.size() <= 3 &&
+        std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      ref.slot = std::stoi(item);
+    } else {
+      ref.model = item;
+    }
+    out.push_back(std::move(ref));
+  }
+  return out;
 }
 
 }  // namespace trinity::coord

@@ -121,6 +121,21 @@ Result<PoolConfig> load_pool(const std::string& name_or_path);
 PoolConfig builtin_mock_pool();
 PoolConfig builtin_default_pool();
 
+// One entry of an agent exclusion list (a request's `trinity.exclude_agents`, serve
+// --exclude-agents): a slot index 0..6, or a model name, which excludes every slot whose spec
+// or one of its fallbacks names that model.
+struct AgentRef {
+  std::optional<int> slot;
+  std::string model;
+};
+// The excluded slots; `field` names the list in errors (an out-of-range slot, a model no slot
+// serves). Excluding every slot is left to the caller (the orchestrator refuses such a run).
+Result<std::array<bool, kNumAgents>> resolve_excluded_agents(const std::vector<AgentRef>& refs,
+                                                             const PoolConfig& pool,
+                                                             const std::string& field);
+// "2,gpt-4o-mini" -> [slot 2, model gpt-4o-mini]: all-digit items are slots.
+std::vector<AgentRef> parse_agent_ref_list(const std::string& list);
+
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup process_env();
 

@@ -23,24 +23,71 @@ const char* role_instruction(int role_id) {
   }
 }
 
+namespace {
+
+// "### <role> (<note>)\n<routed content>\n" for one transcript message.
+std::string render_message(const Message& m, const std::string& note) {
+  std::string out = "\n### " + m.role;
+  if (!note.empty()) {
+    out += " (" + note + ")";
+  } else if (m.role == "tool") {
+    out += " (result of call " + m.tool_call_id + ")";
+  }
+  return out + "\n" + routed_content(m) + "\n";
+}
+
+// A message without native tool fields: calls in the content, a result as a user message.
+Message flattened(const Message& m) {
+  if (m.role == "tool")
+    return Message{"user", "[tool_result " + m.tool_call_id + "]\n" + m.content};
+  return Message{m.role, routed_content(m)};
+}
+
+std::string task_header(int role_id, int turn_number) {
+  return "\n### Your task (turn " + std::to_string(turn_number) + ": " + role_name(role_id) +
+         ")\n" + role_instruction(role_id);
+}
+
+std::vector<Message> native_worker_messages(const RolePrompts& prompts, int turn_number,
+                                            const std::vector<Message>& transcript,
+                                            const std::vector<std::string>& notes) {
+  std::string system = prompts.system[kRoleWorker];
+  std::string earlier;
+  std::vector<Message> out(1);
+  for (size_t i = 0; i < transcript.size(); ++i) {
+    const std::string note = i < notes.size() ? notes[i] : "";
+    if (note.empty()) {
+      out.push_back(transcript[i]);
+    } else {
+      earlier += render_message(transcript[i], note);
+    }
+  }
+  if (!earlier.empty())
+    system += "\n\nThe coordinator's earlier turns in this run, oldest first:\n" + earlier +
+              task_header(kRoleWorker, turn_number);
+  out[0] = Message{"system", std::move(system)};
+  return out;
+}
+
+}  // namespace
+
 std::vector<Message> build_agent_messages(const RolePrompts& prompts, MessageShape shape,
                                           int role_id, int turn_number,
                                           const std::vector<Message>& transcript,
-                                          const std::vector<std::string>& notes) {
+                                          const std::vector<std::string>& notes,
+                                          const ToolSet* tools) {
   const int r = (role_id >= 0 && role_id < kNumRoles) ? role_id : kRoleWorker;
+  if (r == kRoleWorker && tools && tools->active())
+    return native_worker_messages(prompts, turn_number, transcript, notes);
   if (shape == MessageShape::kReference) {
     std::vector<Message> out{Message{"system", prompts.system[static_cast<size_t>(r)]}};
-    out.insert(out.end(), transcript.begin(), transcript.end());
+    for (const Message& m : transcript) out.push_back(flattened(m));
     return out;
   }
   std::string user = "The conversation so far, oldest first:\n";
-  for (size_t i = 0; i < transcript.size(); ++i) {
-    user += "\n### " + transcript[i].role;
-    if (i < notes.size() && !notes[i].empty()) user += " (" + notes[i] + ")";
-    user += "\n" + transcript[i].content + "\n";
-  }
-  user += "\n### Your task (turn " + std::to_string(turn_number) + ": " + role_name(role_id) +
-          ")\n" + role_instruction(role_id);
+  for (size_t i = 0; i < transcript.size(); ++i)
+    user += render_message(transcript[i], i < notes.size() ? notes[i] : "");
+  user += task_header(role_id, turn_number);
   return {Message{"system", prompts.system[static_cast<size_t>(r)]},
           Message{"user", std::move(user)}};
 }

@@ -21,6 +21,44 @@ std::string snippet(const std::string& body) {
   return body.size() > 200 ? s + "..." : s;
 }
 
+// The last tool result among the messages (null if none).
+const Message* last_tool_result(const std::vector<Message>& messages) {
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it)
+    if (it->role == "tool") return &*it;
+  return nullptr;
+}
+
+// At most `max_bytes` of `s`, never cut inside a UTF-8 sequence.
+std::string utf8_prefix(const std::string& s, size_t max_bytes) {
+  if (s.size() <= max_bytes) return s;
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end) + "...";
+}
+
+// The mock Worker's tool call (kMockToolCommand): the first tool with a string `command` or
+// `cmd` property, every other required string property filled with a fixed text. Nullopt when
+// no tool has such a property.
+std::optional<ToolCall> mock_shell_call(const ToolSet& tools) {
+  for (const ToolSpec& t : tools.tools) {
+    const std::string prop = shell_command_property(t);
+    if (prop.empty()) continue;
+    Json args = Json::object();
+    args[prop] = kMockToolCommand;
+    const Json& p = t.parameters;
+    if (auto req = p.find("required"); req != p.end() && req->is_array()) {
+      for (const Json& name : *req) {
+        if (!name.is_string() || args.contains(name.get<std::string>())) continue;
+        const Json& schema = p["properties"].value(name.get<std::string>(), Json());
+        if (schema.is_object() && schema.value("type", Json()) == "string")
+          args[name.get<std::string>()] = "trinity mock tool call";
+      }
+    }
+    return ToolCall{"", t.name, args.dump()};
+  }
+  return std::nullopt;
+}
+
 class MockProvider final : public Provider {
  public:
   using Provider::Provider;
@@ -28,7 +66,8 @@ class MockProvider final : public Provider {
     if (ctx.cancel && ctx.cancel->load()) return Status(ErrorCode::kCancelled, "run cancelled");
     ChatReply r;
     std::string prompt;
-    for (const auto& m : request.messages) prompt += m.content + "\n";
+    for (const auto& m : request.messages) prompt += routed_content(m) + "\n";
+    const Message* tool_result = last_tool_result(request.messages);
     if (request.role_id == kRoleVerifier) {
       r.text = "ACCEPT: the Worker answer addresses the request (mock " + spec_.model + ").";
     } else if (request.role_id == kRoleThinker) {
@@ -36,13 +75,21 @@ class MockProvider final : public Provider {
           "Plan: answer the request directly, then have it checked.\n"
           "<suggestion>Give the answer directly.</suggestion>\n"
           "<suggested_role>solver</suggested_role>";
+    } else if (auto call = request.tools && request.tools->active() &&
+                                   request.messages.back().role != "tool"
+                               ? mock_shell_call(*request.tools)
+                               : std::nullopt) {
+      r.tool_calls.push_back(std::move(*call));
+    } else if (tool_result) {
+      r.text = "The tool returned (mock " + spec_.model + "):\n" +
+               utf8_prefix(tool_result->content, 4000);
     } else {
       r.text = "Worker answer: (mock " + spec_.model + ", slot " +
                std::to_string(request.agent_id) + ") " +
                std::to_string(whitespace_word_count(prompt)) + " words considered.";
     }
     r.input_tokens = whitespace_word_count(prompt);
-    r.output_tokens = whitespace_word_count(r.text);
+    r.output_tokens = whitespace_word_count(r.text) + static_cast<int64_t>(r.tool_calls.size());
     return r;
   }
 };
@@ -56,7 +103,7 @@ class HttpProvider : public Provider {
   Result<ChatReply> chat(const ChatRequest& request, const CallContext& ctx) override {
     HttpRequest req;
     req.url = url();
-    req.body = body(request.messages);
+    req.body = body(request);
     req.headers = headers();
     if (!ctx.traceparent.empty()) req.headers.emplace_back("traceparent", ctx.traceparent);
     if (!ctx.tracestate.empty()) req.headers.emplace_back("tracestate", ctx.tracestate);
@@ -128,7 +175,7 @@ class HttpProvider : public Provider {
 
  protected:
   virtual std::string url() const = 0;
-  virtual std::string body(const std::vector<Message>& messages) const = 0;
+  virtual std::string body(const ChatRequest& request) const = 0;
   virtual std::vector<std::pair<std::string, std::string>> headers() const = 0;
   virtual Result<ChatReply> parse(const std::string& body) const = 0;
 
@@ -148,8 +195,8 @@ class OpenAiProvider final : public HttpProvider {
 
  protected:
   std::string url() const override { return spec_.base_url + "/chat/completions"; }
-  std::string body(const std::vector<Message>& m) const override {
-    return openai_request_body(spec_, m);
+  std::string body(const ChatRequest& r) const override {
+    return openai_request_body(spec_, r.messages, r.tools);
   }
   std::vector<std::pair<std::string, std::string>> headers() const override {
     std::vector<std::pair<std::string, std::string>> h = {{"Content-Type", "application/json"}};
@@ -166,8 +213,8 @@ class AnthropicProvider final : public HttpProvider {
 
  protected:
   std::string url() const override { return spec_.base_url + "/messages"; }
-  std::string body(const std::vector<Message>& m) const override {
-    return anthropic_request_body(spec_, m);
+  std::string body(const ChatRequest& r) const override {
+    return anthropic_request_body(spec_, r.messages, r.tools);
   }
   std::vector<std::pair<std::string, std::string>> headers() const override {
     std::vector<std::pair<std::string, std::string>> h = {{"Content-Type", "application/json"},
@@ -233,15 +280,64 @@ int64_t parse_retry_after_ms(const std::string& value, int64_t now_wall_ms) {
   return std::max<int64_t>(0, static_cast<int64_t>(t) * 1000 - now_wall_ms);
 }
 
-std::string openai_request_body(const ProviderSpec& spec, const std::vector<Message>& messages) {
+std::string openai_request_body(const ProviderSpec& spec, const std::vector<Message>& messages,
+                                const ToolSet* tools) {
   Json j;
   j["model"] = spec.model;
-  j["messages"] = messages_to_json(messages);
+  j["messages"] = Json::array();
+  for (const Json& m : messages_to_json(messages)) {
+    Json msg = m;
+    // An assistant message that only called tools: content null, as OpenAI sends it.
+    if (msg.contains("tool_calls") && msg["content"] == "") msg["content"] = nullptr;
+    j["messages"].push_back(std::move(msg));
+  }
   j["max_tokens"] = spec.max_tokens;
   if (spec.temperature) j["temperature"] = *spec.temperature;
+  if (tools && tools->active()) {
+    j["tools"] = Json::array();
+    for (const ToolSpec& t : tools->tools) {
+      Json f;
+      f["name"] = t.name;
+      if (!t.description.empty()) f["description"] = t.description;
+      if (!t.parameters.is_null()) f["parameters"] = t.parameters;
+      if (t.strict) f["strict"] = *t.strict;
+      j["tools"].push_back(Json{{"type", "function"}, {"function", std::move(f)}});
+    }
+    const ToolChoice& c = tools->choice;
+    j["tool_choice"] = c.mode == ToolChoice::Mode::kFunction
+                           ? Json{{"type", "function"}, {"function", {{"name", c.name}}}}
+                           : Json(tool_choice_mode_name(c.mode));
+    if (tools->parallel_tool_calls) j["parallel_tool_calls"] = *tools->parallel_tool_calls;
+  }
   j["stream"] = false;
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
+
+namespace {
+
+// One entry of OpenAI's message.tool_calls.
+Result<ToolCall> parse_openai_tool_call(const Json& c, size_t i) {
+  const std::string what = "tool_calls[" + std::to_string(i) + "]";
+  if (!c.is_object()) return parse_error("malformed response: " + what + " is not an object");
+  ToolCall call;
+  if (auto id = c.find("id"); id != c.end() && id->is_string()) call.id = id->get<std::string>();
+  auto f = c.find("function");
+  if (f == c.end() || !f->is_object())
+    return parse_error("malformed response: " + what + " has no function");
+  auto name = f->find("name");
+  if (name == f->end() || !name->is_string() || name->get<std::string>().empty())
+    return parse_error("malformed response: " + what + " has no function name");
+  call.name = name->get<std::string>();
+  auto args = f->find("arguments");
+  if (args == f->end() || !args->is_string())
+    return parse_error("malformed response: " + what + ".function.arguments is not a string");
+  call.arguments = args->get<std::string>();
+  Status st = check_tool_arguments(call, what);
+  if (!st.ok()) return parse_error("invalid tool call in the response: " + st.message());
+  return call;
+}
+
+}  // namespace
 
 Result<ChatReply> parse_openai_response(const std::string& body) {
   TRINITY_ASSIGN_OR_RETURN(Json j, parse_body(body));
@@ -253,19 +349,70 @@ Result<ChatReply> parse_openai_response(const std::string& body) {
   const Json& c0 = (*choices)[0];
   auto msg = c0.find("message");
   if (msg == c0.end() || !msg->is_object()) return parse_error("malformed response: no message");
-  auto content = msg->find("content");
-  if (content == msg->end() || content->is_null())
-    return parse_error("empty content in the response");
-  if (!content->is_string()) return parse_error("malformed response: content is not a string");
   ChatReply r;
-  r.text = content->get<std::string>();
-  if (trim(r.text).empty()) return parse_error("empty content in the response");
+  if (auto calls = msg->find("tool_calls"); calls != msg->end() && !calls->is_null()) {
+    if (!calls->is_array()) return parse_error("malformed response: tool_calls is not an array");
+    for (size_t i = 0; i < calls->size(); ++i) {
+      TRINITY_ASSIGN_OR_RETURN(ToolCall call, parse_openai_tool_call((*calls)[i], i));
+      r.tool_calls.push_back(std::move(call));
+    }
+  }
+  auto content = msg->find("content");
+  if (content != msg->end() && !content->is_null()) {
+    if (!content->is_string()) return parse_error("malformed response: content is not a string");
+    r.text = content->get<std::string>();
+  }
+  if (trim(r.text).empty() && r.tool_calls.empty())
+    return parse_error("empty content in the response");
   r.input_tokens = usage_field(j, "usage", "prompt_tokens");
   r.output_tokens = usage_field(j, "usage", "completion_tokens");
   return r;
 }
 
-std::string anthropic_request_body(const ProviderSpec& spec, const std::vector<Message>& messages) {
+namespace {
+
+// A message as Anthropic content blocks: text, tool_use (assistant tool calls) or tool_result.
+Json anthropic_blocks(const Message& m) {
+  Json blocks = Json::array();
+  if (m.role == "tool") {
+    blocks.push_back(
+        Json{{"type", "tool_result"}, {"tool_use_id", m.tool_call_id}, {"content", m.content}});
+    return blocks;
+  }
+  if (!m.content.empty()) blocks.push_back(Json{{"type", "text"}, {"text", m.content}});
+  for (const ToolCall& c : m.tool_calls) {
+    // The arguments were checked when they entered the run (a JSON object); be defensive anyway.
+    auto input = parse_json(c.arguments, "arguments");
+    blocks.push_back(Json{{"type", "tool_use"},
+                          {"id", c.id},
+                          {"name", c.name},
+                          {"input", input.ok() && input->is_object() ? *input : Json::object()}});
+  }
+  return blocks;
+}
+
+Json anthropic_tool_choice(const ToolSet& tools) {
+  Json c;
+  switch (tools.choice.mode) {
+    case ToolChoice::Mode::kRequired:
+      c["type"] = "any";
+      break;
+    case ToolChoice::Mode::kFunction:
+      c["type"] = "tool";
+      c["name"] = tools.choice.name;
+      break;
+    default:
+      c["type"] = "auto";
+  }
+  if (tools.parallel_tool_calls && !*tools.parallel_tool_calls)
+    c["disable_parallel_tool_use"] = true;
+  return c;
+}
+
+}  // namespace
+
+std::string anthropic_request_body(const ProviderSpec& spec, const std::vector<Message>& messages,
+                                   const ToolSet* tools) {
   Json j;
   j["model"] = spec.model;
   j["max_tokens"] = spec.max_tokens;
@@ -274,13 +421,35 @@ std::string anthropic_request_body(const ProviderSpec& spec, const std::vector<M
   for (const auto& m : messages) {
     if (m.role == "system") {
       system += (system.empty() ? "" : "\n\n") + m.content;
+      continue;
+    }
+    // Tool results travel in user messages; consecutive same-role messages become one message
+    // of blocks (a tool_result must directly follow its tool_use).
+    const std::string role = m.role == "tool" ? "user" : m.role;
+    const bool plain = m.role != "tool" && m.tool_calls.empty();
+    if (!msgs.empty() && msgs.back()["role"] == role) {
+      Json& prev = msgs.back()["content"];
+      if (prev.is_string()) prev = Json::array({Json{{"type", "text"}, {"text", prev}}});
+      for (Json& b : anthropic_blocks(m)) prev.push_back(std::move(b));
     } else {
-      msgs.push_back(Json{{"role", m.role}, {"content", m.content}});
+      msgs.push_back(
+          Json{{"role", role}, {"content", plain ? Json(m.content) : anthropic_blocks(m)}});
     }
   }
   if (!system.empty()) j["system"] = system;
   j["messages"] = msgs;
   if (spec.temperature) j["temperature"] = std::min(1.0, *spec.temperature);
+  if (tools && tools->active()) {
+    j["tools"] = Json::array();
+    for (const ToolSpec& t : tools->tools) {
+      Json tool;
+      tool["name"] = t.name;
+      if (!t.description.empty()) tool["description"] = t.description;
+      tool["input_schema"] = t.parameters.is_object() ? t.parameters : Json{{"type", "object"}};
+      j["tools"].push_back(std::move(tool));
+    }
+    j["tool_choice"] = anthropic_tool_choice(*tools);
+  }
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
@@ -292,14 +461,28 @@ Result<ChatReply> parse_anthropic_response(const std::string& body) {
   if (content == j.end() || !content->is_array())
     return parse_error("malformed response: no content array");
   ChatReply r;
-  for (const Json& block : *content) {
+  for (size_t i = 0; i < content->size(); ++i) {
+    const Json& block = (*content)[i];
     // Not block.value("type", ""): it throws on a type that is not a string.
     if (!block.is_object()) continue;
     auto type = block.find("type"), text = block.find("text");
     if (type != block.end() && *type == "text" && text != block.end() && text->is_string())
       r.text += text->get<std::string>();
+    if (type == block.end() || *type != "tool_use") continue;
+    const std::string what = "content[" + std::to_string(i) + "]";
+    auto id = block.find("id"), name = block.find("name"), input = block.find("input");
+    if (name == block.end() || !name->is_string() || name->get<std::string>().empty())
+      return parse_error("malformed response: " + what + " (tool_use) has no name");
+    if (input == block.end() || !input->is_object())
+      return parse_error("invalid tool call in the response: " + what +
+                         ": the input of tool call '" + name->get<std::string>() +
+                         "' is not a JSON object");
+    r.tool_calls.push_back(
+        ToolCall{id != block.end() && id->is_string() ? id->get<std::string>() : std::string(),
+                 name->get<std::string>(), input->dump()});
   }
-  if (trim(r.text).empty()) return parse_error("empty content in the response");
+  if (trim(r.text).empty() && r.tool_calls.empty())
+    return parse_error("empty content in the response");
   r.input_tokens = usage_field(j, "usage", "input_tokens");
   r.output_tokens = usage_field(j, "usage", "output_tokens");
   return r;

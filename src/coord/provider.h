@@ -18,20 +18,25 @@
 #include "coord/clock.h"
 #include "coord/http.h"
 #include "coord/pool.h"
+#include "coord/tools.h"
 #include "core/status.h"
 #include "router/route.h"
 
 namespace trinity::coord {
 
 struct ChatRequest {
-  std::vector<Message> messages;  // what the agent sees: [system, user] (see prompts.h)
+  std::vector<Message> messages;  // what the agent sees (see prompts.h)
+  // Worker turns of a run with active tools (tools.h): the tools to offer, in the provider's
+  // native form; the messages then carry tool calls and results natively. Null: no tools.
+  const ToolSet* tools = nullptr;
   int role_id = 0;
   int agent_id = 0;
   int turn = 0;
 };
 
 struct ChatReply {
-  std::string text;
+  std::string text;                  // may be empty when the reply made tool calls
+  std::vector<ToolCall> tool_calls;  // ids as the upstream gave them ("" when it gave none)
   int64_t input_tokens = 0;
   int64_t output_tokens = 0;
   int attempts = 1;  // 0 for a cached reply (no call was made)
@@ -105,10 +110,21 @@ int64_t backoff_ms(int retry, std::mt19937_64* rng);
 // Retry-After as milliseconds (delta-seconds or HTTP-date relative to now); -1 if unparsable.
 int64_t parse_retry_after_ms(const std::string& value, int64_t now_wall_ms);
 
-// Request/response codecs (exposed for tests and fuzzing).
-std::string openai_request_body(const ProviderSpec& spec, const std::vector<Message>& messages);
+// Request/response codecs (exposed for tests and fuzzing). With `tools`, the request offers them
+// and the messages' tool calls and results are sent natively: OpenAI `tools`, `tool_calls` and
+// `tool` messages; Anthropic `tools`, `tool_use` and `tool_result` blocks. A reply's tool calls
+// must have a name and arguments that are a JSON object (else kParse: an invalid response);
+// arguments are kept byte for byte (Anthropic's `input` object is serialized compactly).
+std::string openai_request_body(const ProviderSpec& spec, const std::vector<Message>& messages,
+                                const ToolSet* tools = nullptr);
 Result<ChatReply> parse_openai_response(const std::string& body);
-std::string anthropic_request_body(const ProviderSpec& spec, const std::vector<Message>& messages);
+std::string anthropic_request_body(const ProviderSpec& spec, const std::vector<Message>& messages,
+                                   const ToolSet* tools = nullptr);
 Result<ChatReply> parse_anthropic_response(const std::string& body);
+
+// The mock pool's fixed shell command (docs/coordinator.md, "Tools"): a Worker offered a tool
+// with a string `command` or `cmd` property calls it with this, unless the last message is a
+// tool result; its output, "trinity-tool-42", can only reach an answer if a client ran it.
+inline constexpr const char* kMockToolCommand = "echo trinity-tool-$((40+2))";
 
 }  // namespace trinity::coord

@@ -18,7 +18,7 @@ std::string lower(std::string s) {
 
 bool is_content_key(const std::string& k) {
   return k == "input_content" || k == "request_messages" || k == "reply" || k == "answer" ||
-         k == "diagnosis" || k == "suggestion" || k == "error";
+         k == "diagnosis" || k == "suggestion" || k == "error" || k == "tool_calls";
 }
 
 OrderedJson hash_ref(const OrderedJson& v) {
@@ -26,9 +26,12 @@ OrderedJson hash_ref(const OrderedJson& v) {
   if (v.is_array()) {
     OrderedJson out = OrderedJson::array();
     for (const auto& e : v) {
-      if (e.is_object() && e.contains("content")) {
+      if (e.is_object()) {  // a message {role, content, tool_calls} or a call {id, function}
         OrderedJson m = e;
-        m["content"] = hash_ref(e["content"]);
+        if (m.contains("content")) m["content"] = hash_ref(e["content"]);
+        if (m.contains("tool_calls")) m["tool_calls"] = hash_ref(e["tool_calls"]);
+        if (auto f = m.find("function"); f != m.end() && f->is_object() && f->contains("arguments"))
+          (*f)["arguments"] = hash_ref((*f)["arguments"]);
         out.push_back(std::move(m));
       } else {
         out.push_back(hash_ref(e));

@@ -5,8 +5,9 @@
 // provider_fallback, circuit_state_changed (fallback.h), provider_dispatch_finished,
 // verifier_result, run_warning, run_finished, run_failed; every field the reference writes is
 // there under its name (docs/trace-schema.md, docs/trace-schema.json).
-// Content fields (message and reply bodies, provider error text) are: input_content,
-// request_messages, reply, answer, diagnosis, suggestion, error. With ContentMode::kHash
+// Content fields (message and reply bodies, tool call arguments, provider error text) are:
+// input_content, request_messages, reply, answer, diagnosis, suggestion, error, tool_calls (and
+// the tool_calls of the messages in input_content / request_messages). With ContentMode::kHash
 // (default) the trace writer replaces them by "sha256:<hex>" refs; with kFull they are written
 // as is (after redaction). The trace file is appended to; its parent directories are created.
 // Redaction (always, before any sink sees an event): values under the keys api_key,

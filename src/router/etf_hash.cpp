@@ -36,14 +36,14 @@ std::string etf_encode_messages(const std::vector<Message>& messages) {
     etf::put_atom(out, "role");  // the VM emits role before content for this map
     etf::put_binary(out, m.role);
     etf::put_atom(out, "content");
-    etf::put_binary(out, m.content);
+    etf::put_binary(out, routed_content(m));
   });
 }
 
 std::string etf_encode_messages_form_b(const std::vector<Message>& messages) {
   return encode_message_list(messages, [](std::string& out, const Message& m) {
     etf::put_binary(out, "content");  // binary keys, sorted bytewise
-    etf::put_binary(out, m.content);
+    etf::put_binary(out, routed_content(m));
     etf::put_binary(out, "role");
     etf::put_binary(out, m.role);
   });

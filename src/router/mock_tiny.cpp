@@ -20,7 +20,7 @@ int64_t mock_token_count(const std::vector<Message>& messages) {
   std::string joined;
   for (size_t i = 0; i < messages.size(); ++i) {
     if (i) joined += ' ';
-    joined += messages[i].content;
+    joined += routed_content(messages[i]);
   }
   return whitespace_word_count(joined);
 }

@@ -1,5 +1,6 @@
 #include "router/route.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -80,13 +81,27 @@ OrderedJson RouteDecision::to_json() const {
   return j;
 }
 
+std::string routed_content(const Message& m) {
+  if (m.tool_calls.empty()) return m.content;
+  std::string out = m.content;
+  for (const ToolCall& c : m.tool_calls) {
+    if (!out.empty()) out += '\n';
+    out += "[tool_call ";
+    out += c.name;
+    out += ' ';
+    out += c.arguments;
+    out += ']';
+  }
+  return out;
+}
+
 std::string build_transcript(const std::vector<Message>& messages) {
   std::string out;
   for (size_t i = 0; i < messages.size(); ++i) {
     if (i) out += '\n';
     out += messages[i].role;
     out += ": ";
-    out += messages[i].content;
+    out += routed_content(messages[i]);
   }
   return out;
 }
@@ -150,6 +165,25 @@ Result<RouteDecision> make_route_decision(const std::vector<Message>& messages,
   return d;
 }
 
+Status restrict_agents(RouteDecision& d, const std::array<bool, kNumAgents>& allowed) {
+  int best = -1, count = 0;
+  for (int i = 0; i < kNumAgents; ++i) {
+    if (!allowed[static_cast<size_t>(i)]) continue;
+    ++count;
+    if (best < 0 || d.logit(i) > d.logit(best)) best = i;
+  }
+  if (best < 0) return invalid_argument("every agent slot is excluded");
+  double second = -INFINITY;
+  for (int i = 0; i < kNumAgents; ++i)
+    if (allowed[static_cast<size_t>(i)] && i != best) second = std::max(second, d.logit(i));
+  d.agent_id = best;
+  d.agent_margin = count >= 2 ? std::optional<double>(d.logit(best) - second) : std::nullopt;
+  auto rounded = d.rounded_logits();
+  TRINITY_ASSIGN_OR_RETURN(d.route_hash,
+                           route_hash(d.agent_id, d.role_id, rounded.data(), rounded.size()));
+  return ok_status();
+}
+
 Result<std::vector<Message>> messages_from_json(const Json& j, const std::string& what) {
   if (!j.is_array())
     return parse_error(what + ": messages must be a JSON array of {role, content}");
@@ -180,7 +214,19 @@ Result<std::vector<Message>> load_messages_file(const std::string& path) {
 
 Json messages_to_json(const std::vector<Message>& messages) {
   Json arr = Json::array();
-  for (const auto& m : messages) arr.push_back(Json{{"role", m.role}, {"content", m.content}});
+  for (const auto& m : messages) {
+    Json j{{"role", m.role}, {"content", m.content}};
+    if (!m.tool_calls.empty()) {
+      j["tool_calls"] = Json::array();
+      for (const ToolCall& c : m.tool_calls)
+        j["tool_calls"].push_back(
+            Json{{"id", c.id},
+                 {"type", "function"},
+                 {"function", Json{{"name", c.name}, {"arguments", c.arguments}}}});
+    }
+    if (!m.tool_call_id.empty()) j["tool_call_id"] = m.tool_call_id;
+    arr.push_back(std::move(j));
+  }
   return arr;
 }
 

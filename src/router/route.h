@@ -17,11 +17,27 @@
 
 namespace trinity {
 
+// A function call an assistant message made (OpenAI `tool_calls`, Anthropic `tool_use`).
+struct ToolCall {
+  std::string id;         // the call id ("call_..."), as the model gave it or generated
+  std::string name;       // the function's name
+  std::string arguments;  // JSON text, byte for byte as the model wrote it
+  bool operator==(const ToolCall&) const = default;
+};
+
 struct Message {
-  std::string role;  // "system" | "user" | "assistant"
+  std::string role;  // "system" | "user" | "assistant" | "tool" (a tool call's result)
   std::string content;
+  std::vector<ToolCall> tool_calls = {};  // assistant messages: the calls it made
+  std::string tool_call_id = {};          // tool messages: the call this is the result of
   bool operator==(const Message&) const = default;
 };
+
+// The content the router reads for a message (docs/coordinator.md, "Tools"): the content, then
+// one line "[tool_call NAME ARGUMENTS]" per tool call (after a "\n" when the content is not
+// empty). Tool results are their content. build_transcript, the transcript hashes and every
+// router read messages through this, so transcript_hash follows this text.
+std::string routed_content(const Message& m);
 
 inline constexpr int kRoleWorker = 0;
 inline constexpr int kRoleThinker = 1;
@@ -95,7 +111,7 @@ class Router {
   virtual void clear_prefix_cache() const {}
 };
 
-// role + ": " + content, joined by "\n" (no chat template, no special tokens).
+// role + ": " + routed_content, joined by "\n" (no chat template, no special tokens).
 std::string build_transcript(const std::vector<Message>& messages);
 
 // Index of the largest value, first index on ties. n must be > 0.
@@ -113,10 +129,19 @@ Result<RouteDecision> make_route_decision(const std::vector<Message>& messages,
                                           const std::array<float, kNumAgents>& agent_logits,
                                           const std::array<float, kNumRoles>& role_logits);
 
+// Restricts a decision to the allowed agent slots (a request's or server's exclusions): the
+// agent becomes the argmax of the allowed slots' logits (first index on ties), agent_margin the
+// top1 - top2 over them (unset when only one slot is allowed) and route_hash follows the new
+// agent. The logits themselves are kept. kInvalidArgument when no slot is allowed.
+Status restrict_agents(RouteDecision& d, const std::array<bool, kNumAgents>& allowed);
+
 // Messages JSON: an array of {role, content}, role in system|user|assistant, content a string.
-// `what` names the source (a file path) in errors.
+// `what` names the source (a file path) in errors. (Tool messages come in through the server's
+// OpenAI parsers, not through files.)
 Result<std::vector<Message>> messages_from_json(const Json& j, const std::string& what);
 Result<std::vector<Message>> load_messages_file(const std::string& path);
+// {role, content} per message, plus OpenAI's `tool_calls` ([{id, type: "function", function:
+// {name, arguments}}]) and `tool_call_id` where a message has them.
 Json messages_to_json(const std::vector<Message>& messages);
 
 }  // namespace trinity

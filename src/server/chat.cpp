@@ -3,11 +3,14 @@
 //
 // Stream order: a role chunk (delta {role: assistant, content: ""}); extension-only progress
 // chunks (choices: [], trinity: {run_id, event: run_started|turn|verifier|run_finished, ...});
-// the answer as content deltas; a finish chunk (finish_reason "stop"); a usage chunk (choices:
+// the answer as content deltas, then its tool calls as tool_calls deltas (tool_wire.h); a finish
+// chunk (finish_reason "stop", or "tool_calls" when the answer calls tools); a usage chunk
+// (choices:
 // [], usage) when stream_options.include_usage; then "data: [DONE]". A failed run sends
 // data: {"error": {...}, "trinity": {...}} before [DONE]. While a run is quiet the stream gets
 // ": ping" comments every stream_heartbeat_ms; a write that fails (client gone) cancels the run.
 #include "server/server_impl.h"
+#include "server/tool_wire.h"
 
 namespace trinity::server {
 namespace {
@@ -49,8 +52,11 @@ void stream_chat(Server::Impl& s, const ChatCompletionRequest& request, Prepared
       d["content"] = piece;
       tail += sse_event(chunk_json(id, created, &d, nullptr));
     }
+    const std::vector<ToolCall> calls = s.answer_tool_calls(r);
+    for (const OrderedJson& d : tool_call_deltas(calls))
+      tail += sse_event(chunk_json(id, created, &d, nullptr));
     OrderedJson empty = OrderedJson::object();
-    tail += sse_event(chunk_json(id, created, &empty, "stop"));
+    tail += sse_event(chunk_json(id, created, &empty, calls.empty() ? "stop" : "tool_calls"));
     if (request.include_usage) {
       OrderedJson u = chunk_json(id, created, nullptr, nullptr);
       u["usage"] = done->usage.to_json();
@@ -93,7 +99,7 @@ void Server::Impl::handle_chat(const HttpRequest& req, ResponseWriter& out) {
   HttpReply reply =
       r.ok() && r.answer
           ? json_reply(200, chat_completion_json(id, created, redactor.remove_secrets(*r.answer),
-                                                 done.usage, std::move(ext)))
+                                                 answer_tool_calls(r), done.usage, std::move(ext)))
           : error(failed_run_error(r), &ext);
   reply.headers.emplace_back("X-Trinity-Run-Id", run.run_id);
   out.send(reply);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "server/tool_wire.h"
+
 namespace trinity::server {
 namespace {
 
@@ -99,11 +101,22 @@ Result<Message> parse_message(const Json& m, const std::string& ctx,
     return invalid_argument(ctx + ".role must be a string");
   std::string role = role_it->get<std::string>();
   if (role == "developer") role = "system";
-  if (role != "system" && role != "user" && role != "assistant")
+  if (role != "system" && role != "user" && role != "assistant" && role != "tool")
     return invalid_argument(ctx + ".role '" + role +
-                            "' is not supported (system, developer, user or assistant)");
+                            "' is not supported (system, developer, user, assistant or tool)");
   Message msg;
   msg.role = role;
+  if (auto calls = m.find("tool_calls"); calls != m.end() && !calls->is_null()) {
+    if (role != "assistant")
+      return invalid_argument(ctx + ".tool_calls is only allowed on assistant messages");
+    TRINITY_ASSIGN_OR_RETURN(msg.tool_calls, parse_chat_tool_calls(*calls, ctx));
+  }
+  if (role == "tool") {
+    auto id = m.find("tool_call_id");
+    if (id == m.end() || !id->is_string() || id->get<std::string>().empty())
+      return invalid_argument(ctx + ".tool_call_id must be a non-empty string");
+    msg.tool_call_id = id->get<std::string>();
+  }
   auto c = m.find("content");
   if (c == m.end() || c->is_null()) {
     if (role != "assistant") return invalid_argument(ctx + ".content is required");
@@ -122,12 +135,15 @@ Result<std::vector<Message>> parse_openai_messages(const Json& messages) {
   if (messages.empty()) return invalid_argument("messages must not be empty");
   static const std::vector<std::string> kParts = {"text"};
   std::vector<Message> out;
+  std::vector<std::string> where;
   out.reserve(messages.size());
   for (size_t i = 0; i < messages.size(); ++i) {
-    TRINITY_ASSIGN_OR_RETURN(
-        Message msg, parse_message(messages[i], "messages[" + std::to_string(i) + "]", kParts));
+    const std::string ctx = "messages[" + std::to_string(i) + "]";
+    TRINITY_ASSIGN_OR_RETURN(Message msg, parse_message(messages[i], ctx, kParts));
     out.push_back(std::move(msg));
+    where.push_back(ctx + ".tool_call_id");
   }
+  TRINITY_RETURN_IF_ERROR(check_tool_results(out, where));
   return out;
 }
 
@@ -186,6 +202,7 @@ Result<ChatCompletionRequest> parse_chat_request(const Json& body) {
   TRINITY_ASSIGN_OR_RETURN(auto max_completion,
                            opt_positive_int(body, "max_completion_tokens", "request", false));
   r.overrides.max_tokens = max_completion ? max_completion : max_tokens;
+  TRINITY_RETURN_IF_ERROR(parse_request_tools(body, ToolForm::kChat, r.tools));
   TRINITY_RETURN_IF_ERROR(parse_run_fields(body, r));
   return r;
 }
@@ -211,6 +228,9 @@ Status parse_run_fields(const Json& body, RunRequest& r) {
     auto policy = coord::parse_cold_verifier(cv->get<std::string>());
     if (!policy.ok()) return policy.status().with_context("trinity.cold_verifier");
     r.cold_verifier = *policy;
+  }
+  if (auto ex = ext->find("exclude_agents"); ex != ext->end() && !ex->is_null()) {
+    TRINITY_ASSIGN_OR_RETURN(r.exclude_agents, parse_exclude_agents(*ex, "trinity.exclude_agents"));
   }
   return ok_status();
 }
@@ -263,6 +283,7 @@ OrderedJson trinity_extension(const coord::RunResult& r, const std::optional<std
   x["provider_calls"] = r.usage.provider_calls;
   x["revision_count"] = r.usage.verifier_revisions;
   x["elapsed_ms"] = r.usage.elapsed_ms;
+  if (!r.excluded_agents.empty()) x["excluded_agents"] = r.excluded_agents;
   x["estimated_cost_usd"] = coord::micro_to_usd(r.usage.cost_micro_usd);
   x["cost_usd"] = coord::micro_to_usd(r.usage.cost_micro_usd);  // the same; the older key stays
   if (r.budget_violation) x["budget_exceeded"] = r.budget_violation->to_json();
@@ -276,15 +297,18 @@ ApiError model_not_found(const std::string& model) {
 }
 
 OrderedJson chat_completion_json(const std::string& id, int64_t created, const std::string& answer,
-                                 const TokenUsage& usage, OrderedJson trinity) {
+                                 const std::vector<ToolCall>& tool_calls, const TokenUsage& usage,
+                                 OrderedJson trinity) {
   OrderedJson msg;
   msg["role"] = "assistant";
-  msg["content"] = answer;
+  msg["content"] =
+      answer.empty() && !tool_calls.empty() ? OrderedJson(nullptr) : OrderedJson(answer);
+  if (!tool_calls.empty()) msg["tool_calls"] = coord::tool_calls_json(tool_calls);
   OrderedJson choice;
   choice["index"] = 0;
   choice["message"] = std::move(msg);
   choice["logprobs"] = nullptr;
-  choice["finish_reason"] = "stop";
+  choice["finish_reason"] = tool_calls.empty() ? "stop" : "tool_calls";
   OrderedJson j;
   j["id"] = id;
   j["object"] = "chat.completion";

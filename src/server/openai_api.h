@@ -9,6 +9,7 @@
 
 #include "coord/budget.h"
 #include "coord/orchestrator.h"
+#include "coord/tools.h"
 #include "core/json.h"
 #include "router/route.h"
 #include "server/pool_provider.h"
@@ -23,6 +24,8 @@ struct RunRequest {
   coord::Budgets budgets;       // from the `trinity.budgets` extension (tightens the server's)
   std::optional<int> max_turns;
   std::optional<coord::ColdVerifier> cold_verifier;  // `trinity.cold_verifier`: can only tighten
+  coord::ToolSet tools;                              // the client's tools (tool_wire.h)
+  std::vector<coord::AgentRef> exclude_agents;  // `trinity.exclude_agents`: adds to the server's
 };
 
 struct ChatCompletionRequest : RunRequest {
@@ -43,15 +46,14 @@ struct ApiError {
 
 // One {role, content} message object; `ctx` names it in errors ("messages[2]"). `content` is a
 // string or an array of parts whose `type` is one of `part_types` (their `text` fields are
-// joined with "\n"). Roles: system, user, assistant; "developer" is read as system. A missing or
-// null content is "" on assistant messages (one that only called tools), else an error.
+// joined with "\n"). Roles: system, user, assistant, tool; "developer" is read as system. An
+// assistant message may carry `tool_calls` (then a missing or null content is ""); a tool message
+// needs `tool_call_id`. A missing or null content is "" on assistant messages, else an error.
 Result<Message> parse_message(const Json& m, const std::string& ctx,
                               const std::vector<std::string>& part_types);
 
-// OpenAI messages -> coordinator messages. `content` may be a string or an array of content
-// parts; text parts are concatenated with "\n" between them, other parts are rejected.
-// Roles: system, user, assistant; "developer" is read as system. null content (an assistant
-// message that only called tools) becomes "".
+// OpenAI messages -> coordinator messages (parse_message each). A tool message whose
+// tool_call_id answers no earlier call is an error naming messages[i].tool_call_id.
 Result<std::vector<Message>> parse_openai_messages(const Json& messages);
 
 // Parses and validates a /v1/chat/completions body (not the model name: the caller maps an
@@ -85,9 +87,11 @@ OrderedJson trinity_extension(const coord::RunResult& r, const std::optional<std
 // 404 model_not_found for a model other than "trinity".
 ApiError model_not_found(const std::string& model);
 
-// A full (non-streaming) chat.completion object.
+// A full (non-streaming) chat.completion object. With tool calls: message.tool_calls, content
+// null when the answer has no text, finish_reason "tool_calls".
 OrderedJson chat_completion_json(const std::string& id, int64_t created, const std::string& answer,
-                                 const TokenUsage& usage, OrderedJson trinity);
+                                 const std::vector<ToolCall>& tool_calls, const TokenUsage& usage,
+                                 OrderedJson trinity);
 
 // A chat.completion.chunk. `delta` null: no choices (an extension-only or usage chunk).
 OrderedJson chunk_json(const std::string& id, int64_t created, const OrderedJson* delta,

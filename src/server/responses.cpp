@@ -40,6 +40,8 @@ void stream_response(Server::Impl& s, const ResponsesRequest& request, PreparedR
   std::string tail;
   if (r.ok() && r.answer) {
     const std::string answer = s.redactor.remove_secrets(*r.answer);
+    const std::vector<ToolCall> calls = s.answer_tool_calls(r);
+    view.tool_calls = &calls;
     OrderedJson finished = ext;
     finished["event"] = "run_finished";
     tail += seq.sse(trinity_progress_event(std::move(finished)));
@@ -86,7 +88,9 @@ void Server::Impl::handle_responses(const HttpRequest& req, ResponseWriter& out)
   HttpReply reply;
   if (r.ok() && r.answer) {
     const std::string answer = redactor.remove_secrets(*r.answer);
-    ResponseView view{run.run_id, created_at, "completed", &answer, &done.usage, nullptr, &ext};
+    const std::vector<ToolCall> calls = answer_tool_calls(r);
+    ResponseView view{run.run_id, created_at,  "completed", &answer,
+                      &calls,     &done.usage, nullptr,     &ext};
     reply = json_reply(200, response_json(request, view));
   } else {
     reply = error(failed_run_error(r), &ext);

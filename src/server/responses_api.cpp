@@ -1,7 +1,52 @@
 #include "server/responses_api.h"
 
+#include "server/tool_wire.h"
+
 namespace trinity::server {
 namespace {
+
+Result<std::string> required_string(const Json& item, const char* key, const std::string& ctx) {
+  auto it = item.find(key);
+  if (it == item.end() || !it->is_string() || it->get<std::string>().empty())
+    return invalid_argument(ctx + "." + key + " must be a non-empty string");
+  return it->get<std::string>();
+}
+
+// A function_call item: joins the assistant message just before it (the previous item was that
+// message or another function_call), else starts an assistant message of its own.
+Status add_function_call(const Json& item, const std::string& ctx, bool joins,
+                         std::vector<Message>& out) {
+  ToolCall call;
+  TRINITY_ASSIGN_OR_RETURN(call.id, required_string(item, "call_id", ctx));
+  TRINITY_ASSIGN_OR_RETURN(call.name, required_string(item, "name", ctx));
+  auto args = item.find("arguments");
+  if (args == item.end() || !args->is_string())
+    return invalid_argument(ctx + ".arguments must be a string");
+  call.arguments = args->get<std::string>();
+  TRINITY_RETURN_IF_ERROR(coord::check_tool_arguments(call, ctx));
+  if (!joins) out.push_back(Message{"assistant", ""});
+  out.back().tool_calls.push_back(std::move(call));
+  return ok_status();
+}
+
+// A function_call_output item: a tool message. `output` is a string or an array of text parts.
+Status add_function_call_output(const Json& item, const std::string& ctx,
+                                std::vector<Message>& out) {
+  Message m{"tool", ""};
+  TRINITY_ASSIGN_OR_RETURN(m.tool_call_id, required_string(item, "call_id", ctx));
+  auto output = item.find("output");
+  if (output != item.end() && output->is_string()) {
+    m.content = output->get<std::string>();
+  } else if (output != item.end() && output->is_array()) {
+    static const std::vector<std::string> kParts = {"input_text", "output_text", "text"};
+    Json wrapped = {{"role", "tool"}, {"tool_call_id", m.tool_call_id}, {"content", *output}};
+    TRINITY_ASSIGN_OR_RETURN(m, parse_message(wrapped, ctx, kParts));
+  } else {
+    return invalid_argument(ctx + ".output must be a string or an array of text parts");
+  }
+  out.push_back(std::move(m));
+  return ok_status();
+}
 
 // `input`: a string (one user message) or an array of message items.
 Status parse_input(const Json& input, std::vector<Message>& out) {
@@ -12,6 +57,8 @@ Status parse_input(const Json& input, std::vector<Message>& out) {
   if (!input.is_array()) return invalid_argument("input must be a string or an array of items");
   if (input.empty()) return invalid_argument("input must not be empty");
   static const std::vector<std::string> kParts = {"input_text", "output_text", "text"};
+  std::vector<std::string> where(out.size());  // the call-id field of each message
+  bool assistant_open = false;  // the previous item was an assistant message or function_call
   for (size_t i = 0; i < input.size(); ++i) {
     const std::string ctx = "input[" + std::to_string(i) + "]";
     const Json& item = input[i];
@@ -21,15 +68,30 @@ Status parse_input(const Json& input, std::vector<Message>& out) {
       if (!t->is_string()) return invalid_argument(ctx + ".type must be a string");
       type = t->get<std::string>();
     }
-    if (type == "function_call" || type == "function_call_output")
-      return unsupported(ctx + ": items of type '" + type +
-                         "' are not supported yet (this server does not call tools)");
-    if (type != "message")
-      return unsupported(ctx + ".type '" + type + "' is not supported (message items only)");
-    TRINITY_ASSIGN_OR_RETURN(Message m, parse_message(item, ctx, kParts));
-    out.push_back(std::move(m));
+    if (type == "function_call") {
+      TRINITY_RETURN_IF_ERROR(add_function_call(item, ctx, assistant_open, out));
+      if (!assistant_open) where.push_back(ctx + ".call_id");
+      assistant_open = true;
+      continue;
+    }
+    if (type == "function_call_output") {
+      TRINITY_RETURN_IF_ERROR(add_function_call_output(item, ctx, out));
+    } else if (type == "message") {
+      if (item.value("role", Json()) == "tool")
+        return invalid_argument(ctx +
+                                ".role 'tool' is not supported in message items (a tool's "
+                                "result is a function_call_output item)");
+      TRINITY_ASSIGN_OR_RETURN(Message m, parse_message(item, ctx, kParts));
+      out.push_back(std::move(m));
+    } else {
+      return unsupported(ctx + ".type '" + type +
+                         "' is not supported (message, function_call and function_call_output "
+                         "items only)");
+    }
+    where.push_back(ctx + ".call_id");
+    assistant_open = out.back().role == "assistant";
   }
-  return ok_status();
+  return check_tool_results(out, where);
 }
 
 // `metadata`: at most 16 string pairs, keys up to 64 characters, values up to 512 (as OpenAI).
@@ -73,11 +135,21 @@ OrderedJson part_event(const char* type, const std::string& run_id) {
   return e;
 }
 
-OrderedJson item_event(const char* type, OrderedJson item) {
+OrderedJson item_event(const char* type, OrderedJson item, int output_index = 0) {
   OrderedJson e;
   e["type"] = type;
-  e["output_index"] = 0;
+  e["output_index"] = output_index;
   e["item"] = std::move(item);
+  return e;
+}
+
+// {type, item_id, output_index} of the argument events of function_call item `index`.
+OrderedJson args_event(const char* type, const std::string& run_id, size_t index,
+                       int output_index) {
+  OrderedJson e;
+  e["type"] = type;
+  e["item_id"] = function_call_item_id(run_id, index);
+  e["output_index"] = output_index;
   return e;
 }
 
@@ -118,7 +190,7 @@ Result<ResponsesRequest> parse_responses_request(const Json& body) {
   }
   TRINITY_ASSIGN_OR_RETURN(bool store, opt_bool(body, "store", false));
   (void)store;  // nothing is stored either way: the response says "store": false
-  TRINITY_ASSIGN_OR_RETURN(r.parallel_tool_calls, opt_bool(body, "parallel_tool_calls", true));
+  TRINITY_RETURN_IF_ERROR(parse_request_tools(body, ToolForm::kResponses, r.tools));
   TRINITY_RETURN_IF_ERROR(parse_run_fields(body, r));
   return r;
 }
@@ -129,6 +201,26 @@ std::string response_id(const std::string& run_id) {
 
 std::string message_item_id(const std::string& run_id) {
   return "msg_" + run_id;
+}
+
+std::string function_call_item_id(const std::string& run_id, size_t index) {
+  std::string id = "fc_";
+  id += run_id;
+  id += '_';
+  id += std::to_string(index);
+  return id;
+}
+
+OrderedJson function_call_item_json(const std::string& run_id, size_t index, const ToolCall& call,
+                                    const char* status) {
+  OrderedJson f;
+  f["type"] = "function_call";
+  f["id"] = function_call_item_id(run_id, index);
+  f["call_id"] = call.id;
+  f["name"] = call.name;
+  f["arguments"] = call.arguments;
+  f["status"] = status;
+  return f;
 }
 
 OrderedJson responses_usage_json(const TokenUsage& u) {
@@ -161,17 +253,21 @@ OrderedJson response_json(const ResponsesRequest& req, const ResponseView& v) {
   j["status"] = v.status;
   j["model"] = kServedModel;
   j["output"] = OrderedJson::array();
-  if (v.answer) j["output"].push_back(message_item_json(v.run_id, v.answer, "completed"));
+  const bool calls = v.tool_calls && !v.tool_calls->empty();
+  if (v.answer && (!v.answer->empty() || !calls))
+    j["output"].push_back(message_item_json(v.run_id, v.answer, "completed"));
+  for (size_t i = 0; calls && i < v.tool_calls->size(); ++i)
+    j["output"].push_back(function_call_item_json(v.run_id, i, (*v.tool_calls)[i], "completed"));
   j["usage"] = v.usage ? responses_usage_json(*v.usage) : OrderedJson(nullptr);
   j["error"] = nullptr;
   if (v.error) j["error"] = {{"code", v.error->code}, {"message", v.error->message}};
   j["incomplete_details"] = nullptr;
   j["instructions"] = opt_json(req.instructions);
   j["metadata"] = req.metadata;
-  j["parallel_tool_calls"] = req.parallel_tool_calls;
+  j["parallel_tool_calls"] = req.tools.parallel_tool_calls.value_or(true);
   j["temperature"] = opt_json(req.overrides.temperature);
-  j["tool_choice"] = "auto";
-  j["tools"] = OrderedJson::array();  // tools in the request are not used (yet)
+  j["tool_choice"] = responses_tool_choice_json(req.tools);
+  j["tools"] = responses_tools_json(req.tools);  // the function tools (others are not forwarded)
   j["top_p"] = nullptr;
   j["max_output_tokens"] = opt_json(req.max_output_tokens);
   j["previous_response_id"] = nullptr;
@@ -193,27 +289,52 @@ std::vector<OrderedJson> response_answer_events(const ResponsesRequest& req,
                                                 const ResponseView& done,
                                                 const std::vector<std::string>& deltas) {
   const std::string& text = *done.answer;
+  const std::vector<ToolCall> none;
+  const std::vector<ToolCall>& calls = done.tool_calls ? *done.tool_calls : none;
   std::vector<OrderedJson> ev;
-  ev.push_back(item_event("response.output_item.added",
-                          message_item_json(done.run_id, nullptr, "in_progress")));
-  OrderedJson added = part_event("response.content_part.added", done.run_id);
-  added["part"] = output_text_part("");
-  ev.push_back(std::move(added));
-  for (const std::string& d : deltas) {
-    OrderedJson e = part_event("response.output_text.delta", done.run_id);
-    e["delta"] = d;
-    e["logprobs"] = OrderedJson::array();
-    ev.push_back(std::move(e));
+  int output_index = 0;
+  if (!text.empty() || calls.empty()) {
+    ev.push_back(item_event("response.output_item.added",
+                            message_item_json(done.run_id, nullptr, "in_progress")));
+    OrderedJson added = part_event("response.content_part.added", done.run_id);
+    added["part"] = output_text_part("");
+    ev.push_back(std::move(added));
+    for (const std::string& d : deltas) {
+      OrderedJson e = part_event("response.output_text.delta", done.run_id);
+      e["delta"] = d;
+      e["logprobs"] = OrderedJson::array();
+      ev.push_back(std::move(e));
+    }
+    OrderedJson text_done = part_event("response.output_text.done", done.run_id);
+    text_done["text"] = text;
+    text_done["logprobs"] = OrderedJson::array();
+    ev.push_back(std::move(text_done));
+    OrderedJson part_done = part_event("response.content_part.done", done.run_id);
+    part_done["part"] = output_text_part(text);
+    ev.push_back(std::move(part_done));
+    ev.push_back(item_event("response.output_item.done",
+                            message_item_json(done.run_id, &text, "completed")));
+    ++output_index;
   }
-  OrderedJson text_done = part_event("response.output_text.done", done.run_id);
-  text_done["text"] = text;
-  text_done["logprobs"] = OrderedJson::array();
-  ev.push_back(std::move(text_done));
-  OrderedJson part_done = part_event("response.content_part.done", done.run_id);
-  part_done["part"] = output_text_part(text);
-  ev.push_back(std::move(part_done));
-  ev.push_back(
-      item_event("response.output_item.done", message_item_json(done.run_id, &text, "completed")));
+  for (size_t i = 0; i < calls.size(); ++i, ++output_index) {
+    OrderedJson pending = function_call_item_json(done.run_id, i, calls[i], "in_progress");
+    pending["arguments"] = "";
+    ev.push_back(item_event("response.output_item.added", std::move(pending), output_index));
+    for (const std::string& d : split_deltas(calls[i].arguments)) {
+      OrderedJson e =
+          args_event("response.function_call_arguments.delta", done.run_id, i, output_index);
+      e["delta"] = d;
+      ev.push_back(std::move(e));
+    }
+    OrderedJson args_done =
+        args_event("response.function_call_arguments.done", done.run_id, i, output_index);
+    args_done["name"] = calls[i].name;
+    args_done["arguments"] = calls[i].arguments;
+    ev.push_back(std::move(args_done));
+    ev.push_back(item_event("response.output_item.done",
+                            function_call_item_json(done.run_id, i, calls[i], "completed"),
+                            output_index));
+  }
   ev.push_back(response_event("response.completed", response_json(req, done)));
   return ev;
 }

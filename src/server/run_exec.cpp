@@ -2,6 +2,7 @@
 // run_exec.h).
 #include "server/run_exec.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -162,6 +163,8 @@ coord::RunOptions Server::Impl::run_options(const RunRequest& req, const std::st
   o.reflex = config.reflex;
   o.artifact = config.artifact;
   o.run_id = run_id;
+  o.tools = req.tools;
+  o.excluded_agents = config.excluded_agents;
   return o;
 }
 
@@ -175,6 +178,17 @@ std::optional<ApiError> Server::Impl::prepare_run(const RunRequest& req,
   run.run_id = random_hex_id(16);
   run.pool = std::move(pool).value();
   run.options = run_options(req, run.run_id, *run.pool);
+  auto excluded = coord::resolve_excluded_agents(req.exclude_agents, run.pool->config,
+                                                 "trinity.exclude_agents");
+  if (!excluded.ok())
+    return ApiError{400, "invalid_request_error", "invalid_request", excluded.status().message()};
+  for (size_t i = 0; i < excluded->size(); ++i)
+    run.options.excluded_agents[i] = run.options.excluded_agents[i] || (*excluded)[i];
+  if (std::find(run.options.excluded_agents.begin(), run.options.excluded_agents.end(), false) ==
+      run.options.excluded_agents.end())
+    return ApiError{400, "invalid_request_error", "invalid_request",
+                    "trinity.exclude_agents: every agent slot is excluded (with the server's "
+                    "--exclude-agents), so no agent can answer"};
   if (!config.trace_dir.empty()) {
     const std::string path = config.trace_dir + "/" + run.run_id + ".jsonl";
     auto w = coord::JsonlTraceWriter::open(path, config.trace_content);
@@ -252,6 +266,12 @@ std::optional<RunOutcome> Server::Impl::execute_streaming(PreparedRun& run,
   }
   out.release_ticket();  // the run is over: admit the next one while the tail is written
   return RunOutcome{std::move(*st.result), st.observer->usage()};
+}
+
+std::vector<ToolCall> Server::Impl::answer_tool_calls(const coord::RunResult& r) const {
+  std::vector<ToolCall> calls = r.answer_tool_calls;
+  for (ToolCall& c : calls) c.arguments = redactor.remove_secrets(c.arguments);
+  return calls;
 }
 
 ApiError Server::Impl::failed_run_error(const coord::RunResult& r) const {

@@ -45,6 +45,8 @@ struct ServerConfig {
   // unset: the pool's "cold_verifier", else worker. Requests can only tighten it (to error).
   std::optional<coord::ColdVerifier> cold_verifier;
   coord::Budgets budgets;  // server limits; requests can only tighten them
+  // Agent slots no run may route to (--exclude-agents); requests can add to them, never lift them.
+  std::array<bool, kNumAgents> excluded_agents{};
   coord::ReflexConfig reflex;
   coord::ArtifactIdentity artifact;      // route_decision's artifact_ref / revision / hash
   int64_t route_batch_window_us = 1000;  // 0: no batching window

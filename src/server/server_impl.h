@@ -117,6 +117,8 @@ struct Server::Impl final : HttpHandler {
                                               const std::vector<Message>& messages,
                                               ResponseWriter& out,
                                               const ProgressFormatter& progress);
+  // The final answer's tool calls as the client gets them (pool secrets removed).
+  std::vector<ToolCall> answer_tool_calls(const coord::RunResult& r) const;
   // The client's error for a failed run (redacted); its details go to the server log.
   ApiError failed_run_error(const coord::RunResult& r) const;
   // Counts a finished run in the metrics.

@@ -225,6 +225,10 @@ TEST(ServeCli, OfficialOpenAiNodeClientResponses) {
   run_node_client_test("openai_responses_test.mjs");
 }
 
+TEST(ServeCli, OfficialOpenAiNodeClientReadsToolCalls) {
+  run_node_client_test("openai_tools_test.mjs");
+}
+
 // A mixed body: one to four messages (system, user, assistant turns), short and long, ASCII and
 // not, numbered so that no two requests route alike.
 std::string mixed_body(int i, bool stream) {

@@ -114,7 +114,13 @@ struct ScriptedReply {
     r.error = std::move(st);
     return r;
   }
+  static ScriptedReply calls(std::vector<ToolCall> tool_calls, std::string text = "") {
+    ScriptedReply r(std::move(text));
+    r.tool_calls = std::move(tool_calls);
+    return r;
+  }
   std::string text;
+  std::vector<ToolCall> tool_calls;
   int64_t latency_ms = 0;  // advances the FakeClock (if any)
   int64_t input_tokens = 10, output_tokens = 5;
   std::optional<Status> error;
@@ -151,6 +157,7 @@ class ScriptedProvider final : public Provider {
     if (r.error) return *r.error;
     ChatReply out;
     out.text = r.text;
+    out.tool_calls = r.tool_calls;
     out.input_tokens = r.input_tokens;
     out.output_tokens = r.output_tokens;
     return out;

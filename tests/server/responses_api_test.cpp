@@ -38,7 +38,7 @@ TEST(ResponsesApi, StringInputInstructionsAndFields) {
   EXPECT_EQ(r->overrides.max_tokens, 64);
   EXPECT_EQ(r->overrides.temperature, 0.5);
   EXPECT_EQ(r->metadata, OrderedJson({{"ticket", "T-1"}}));
-  EXPECT_FALSE(r->parallel_tool_calls);
+  EXPECT_EQ(r->tools.parallel_tool_calls, false);
   EXPECT_EQ(r->max_turns, 3);
   EXPECT_EQ(r->cold_verifier, coord::ColdVerifier::kError);
   EXPECT_EQ(r->budgets.max_provider_calls, 4);
@@ -121,18 +121,43 @@ TEST(ResponsesApi, RejectsBadShapesNamingTheField) {
             std::string::npos);
 }
 
-TEST(ResponsesApi, ToolItemsAndPreviousResponseAreUnsupported) {
-  const std::string call = rejected(R"({"model": "trinity", "input": [
+TEST(ResponsesApi, FunctionCallItemsBecomeToolCallsAndResults) {
+  // Codex's second request: the call it got, echoed back, then its output.
+  auto r = parse(R"({"model": "trinity", "input": [
       {"role": "user", "content": "list files"},
-      {"type": "function_call", "call_id": "c1", "name": "exec_command", "arguments": "{}"}]})",
-                                    ErrorCode::kUnsupported);
-  EXPECT_NE(call.find("input[1]"), std::string::npos) << call;
-  EXPECT_NE(call.find("'function_call'"), std::string::npos) << call;
-  const std::string output = rejected(R"({"model": "trinity", "input": [
-      {"type": "function_call_output", "call_id": "c1", "output": "a b"}]})",
-                                      ErrorCode::kUnsupported);
-  EXPECT_NE(output.find("input[0]: items of type 'function_call_output'"), std::string::npos)
-      << output;
+      {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "ok"}]},
+      {"type": "function_call", "call_id": "c1", "name": "exec_command", "arguments": "{}"},
+      {"type": "function_call", "id": "fc_1", "call_id": "c2", "name": "exec_command",
+       "arguments": "{\"cmd\": \"ls\"}"},
+      {"type": "function_call_output", "call_id": "c1", "output": "a b"},
+      {"type": "function_call_output", "call_id": "c2",
+       "output": [{"type": "input_text", "text": "x"}, {"type": "input_text", "text": "y"}]},
+      {"type": "function_call", "call_id": "c3", "name": "exec_command", "arguments": "{}"}]})");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->messages.size(), 5u);
+  EXPECT_EQ(r->messages[1],
+            (Message{"assistant",
+                     "ok",
+                     {{"c1", "exec_command", "{}"}, {"c2", "exec_command", R"({"cmd": "ls"})"}}}));
+  EXPECT_EQ(r->messages[2], (Message{"tool", "a b", {}, "c1"}));
+  EXPECT_EQ(r->messages[3], (Message{"tool", "x\ny", {}, "c2"}));
+  EXPECT_EQ(r->messages[4], (Message{"assistant", "", {{"c3", "exec_command", "{}"}}}));
+  // Bad items name the field.
+  EXPECT_NE(rejected(R"({"model": "trinity", "input": [
+      {"type": "function_call_output", "call_id": "c1", "output": "a b"}]})")
+                .find("input[0].call_id 'c1' matches no earlier tool call"),
+            std::string::npos);
+  EXPECT_NE(rejected(R"({"model": "trinity", "input": [
+      {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{oops"}]})")
+                .find("input[0]: the arguments of tool call 'f' are not valid JSON"),
+            std::string::npos);
+  EXPECT_NE(rejected(R"({"model": "trinity", "input": [
+      {"type": "function_call", "name": "f", "arguments": "{}"}]})")
+                .find("input[0].call_id must be a non-empty string"),
+            std::string::npos);
+}
+
+TEST(ResponsesApi, OtherItemTypesAndPreviousResponseAreUnsupported) {
   EXPECT_NE(rejected(R"({"model": "trinity", "input": [{"type": "reasoning", "summary": []}]})",
                      ErrorCode::kUnsupported)
                 .find("input[0].type 'reasoning'"),
@@ -159,7 +184,7 @@ TEST(ResponsesApi, CompletedResponseObject) {
   const std::string answer = "forty-two";
   const TokenUsage usage{10, 3};
   const OrderedJson ext = {{"run_id", "abc"}, {"status", "accepted"}};
-  const ResponseView v{"abc", 1700000000, "completed", &answer, &usage, nullptr, &ext};
+  const ResponseView v{"abc", 1700000000, "completed", &answer, nullptr, &usage, nullptr, &ext};
   const OrderedJson j = response_json(req, v);
   EXPECT_EQ(j["id"], "resp_abc");
   EXPECT_EQ(j["object"], "response");
@@ -190,7 +215,7 @@ TEST(ResponsesApi, CompletedResponseObject) {
   EXPECT_EQ(j["parallel_tool_calls"], true);
   EXPECT_EQ(j["temperature"], 0.25);
   EXPECT_EQ(j["tool_choice"], "auto");
-  EXPECT_EQ(j["tools"], OrderedJson::array());
+  EXPECT_EQ(j["tools"], OrderedJson::array());  // no tools in the request
   EXPECT_TRUE(j["top_p"].is_null());
   EXPECT_TRUE(j["max_output_tokens"].is_null());
   EXPECT_TRUE(j["previous_response_id"].is_null());

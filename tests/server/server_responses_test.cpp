@@ -189,8 +189,8 @@ TEST_F(ServerResponsesTest, RequestErrors) {
                "invalid JSON");
   json call = json::array({{{"role", "user"}, {"content", "ls"}},
                            {{"type", "function_call_output"}, {"call_id", "c"}, {"output", "a"}}});
-  expect_error(post(url(), responses_body(call)), 400, "unsupported",
-               "input[1]: items of type 'function_call_output'");
+  expect_error(post(url(), responses_body(call)), 400, "invalid_request",
+               "input[1].call_id 'c' matches no earlier tool call");
   expect_error(post(url(), responses_body("x", false, {{"previous_response_id", "resp_1"}})), 400,
                "unsupported", "previous_response_id");
   json image = json::array(

@@ -38,10 +38,10 @@ void check_messages(const std::vector<Message>& messages) {
     if (m.role != "system" && m.role != "user" && m.role != "assistant" && m.role != "tool")
       std::abort();
     if (!m.tool_calls.empty() && m.role != "assistant") std::abort();
-    for (const trinity::ToolCall& c : m.tool_calls) {
+    for (trinity::ToolCall c : m.tool_calls) {
       if (c.id.empty() || c.name.empty()) std::abort();
       if (!trinity::coord::check_tool_arguments(c, "fuzz").ok()) std::abort();
-      calls.insert(c.id);
+      if (!calls.insert(c.id).second) std::abort();  // ids are unique
     }
     if (m.role == "tool" && !calls.count(m.tool_call_id)) std::abort();
     const size_t max_bytes = 8 + m.content.size() % 57;
@@ -63,7 +63,7 @@ void check_request(const trinity::server::RunRequest& r, const std::vector<Messa
   check_messages(messages);
   std::set<std::string> names;
   for (const trinity::coord::ToolSpec& t : r.tools.tools)
-    if (t.name.empty() || !names.insert(t.name).second) std::abort();
+    if (!trinity::coord::valid_tool_name(t.name) || !names.insert(t.name).second) std::abort();
   (void)r.tools.to_json().dump();
   if (r.max_turns && (*r.max_turns < 1 || *r.max_turns > 1000)) std::abort();
   if (r.overrides.max_tokens && *r.overrides.max_tokens <= 0) std::abort();

@@ -36,7 +36,7 @@ inline void fuzz_provider_reply(const char* provider, ReplyParser parse, const s
                       direct->input_tokens < 0 || direct->output_tokens < 0))
     std::abort();
   if (direct.ok()) {
-    for (const ToolCall& c : direct->tool_calls)
+    for (ToolCall c : direct->tool_calls)
       if (c.name.empty() || !coord::check_tool_arguments(c, "fuzz").ok()) std::abort();
   }
   if (!direct.ok() && direct.status().code() != ErrorCode::kParse) std::abort();

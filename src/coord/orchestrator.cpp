@@ -22,28 +22,17 @@ std::string random_run_id() {
   return buf;
 }
 
-// The input's roles and tool fields: tool calls only on assistant messages, each with an id and
-// arguments that are a JSON object; a tool result only for an earlier call.
-Status check_input(const std::vector<Message>& input) {
-  std::set<std::string> calls;
+// The input's roles, then its tool calls and results (tools.h check_tool_conversation; the
+// arguments are normalized in place).
+Status check_input(std::vector<Message>& input) {
+  std::vector<std::string> names;
   for (size_t i = 0; i < input.size(); ++i) {
-    const Message& m = input[i];
-    const std::string ctx = "messages[" + std::to_string(i) + "]";
-    if (m.role != "system" && m.role != "user" && m.role != "assistant" && m.role != "tool")
-      return invalid_argument(ctx + ": role must be system, user, assistant or tool");
-    if (!m.tool_calls.empty() && m.role != "assistant")
-      return invalid_argument(ctx + ": only assistant messages can have tool_calls");
-    for (size_t k = 0; k < m.tool_calls.size(); ++k) {
-      const std::string what = ctx + ".tool_calls[" + std::to_string(k) + "]";
-      if (m.tool_calls[k].id.empty()) return invalid_argument(what + ".id is required");
-      TRINITY_RETURN_IF_ERROR(check_tool_arguments(m.tool_calls[k], what));
-      calls.insert(m.tool_calls[k].id);
-    }
-    if (m.role == "tool" && !calls.count(m.tool_call_id))
-      return invalid_argument(ctx + ".tool_call_id '" + m.tool_call_id +
-                              "' matches no earlier tool call");
+    names.push_back("messages[" + std::to_string(i) + "]");
+    const std::string& r = input[i].role;
+    if (r != "system" && r != "user" && r != "assistant" && r != "tool")
+      return invalid_argument(names.back() + ": role must be system, user, assistant or tool");
   }
-  return ok_status();
+  return check_tool_conversation(input, names, "tool_call_id");
 }
 
 struct Override {
@@ -185,7 +174,8 @@ class Run final : public DispatchObserver {
 
 Status Run::start(const std::vector<Message>& input) {
   if (input.empty()) return stop("invalid_input", invalid_argument("no messages to route"));
-  TRINITY_RETURN_IF_ERROR(stop("invalid_input", check_input(input)));
+  transcript_ = input;
+  TRINITY_RETURN_IF_ERROR(stop("invalid_input", check_input(transcript_)));
   if (std::find(opts_.excluded_agents.begin(), opts_.excluded_agents.end(), false) ==
       opts_.excluded_agents.end())
     return stop("invalid_input", invalid_argument("exclude_agents: every agent slot is excluded"));
@@ -193,7 +183,6 @@ Status Run::start(const std::vector<Message>& input) {
     if (opts_.excluded_agents[static_cast<size_t>(i)]) result_.excluded_agents.push_back(i);
   if (opts_.max_turns < 0) return stop("invalid_input", invalid_argument("max_turns must be >= 0"));
   TRINITY_RETURN_IF_ERROR(stop("invalid_input", opts_.reflex.validate()));
-  transcript_ = input;
   notes_.assign(input.size(), "");
   thresholds_ = resolve_thresholds(opts_.reflex, router_.reflex_floors());
   const auto& limit = opts_.budgets.max_estimated_cost_micro_usd;
@@ -420,24 +409,22 @@ Status Run::handle_role(Turn& t) {
   return ok_status();
 }
 
-// A reply's tool calls, before anything else sees them: each call's arguments must be a JSON
-// object (else the call failed: an invalid response, never forwarded); a call without an id
-// gets "call_<run id>_<turn>_<index>". A turn that offered no tools keeps only the text (and
-// fails when there is none).
+// A reply's tool calls, before anything else sees them (tools.h check_reply_tool_calls, which
+// HTTP providers already applied): a failed check fails the call as an invalid response, never
+// forwarded. A call without an id, or with one the conversation already used, gets
+// "call_<run id>_<turn>_<index>".
 Status Run::settle_tool_calls(ChatReply& reply, bool offered) const {
-  if (reply.tool_calls.empty()) return ok_status();
-  if (!offered) {
-    reply.tool_calls.clear();
-    if (trim(reply.text).empty())
-      return invalid_argument(
-          "the agent answered only with tool calls, but this turn offered "
-          "no tools");
-    return ok_status();
-  }
+  TRINITY_RETURN_IF_ERROR(
+      check_reply_tool_calls(reply.tool_calls, reply.text, offered ? &opts_.tools : nullptr));
+  if (reply.tool_calls.empty() && trim(reply.text).empty())
+    return invalid_argument("the reply is empty");
   for (size_t i = 0; i < reply.tool_calls.size(); ++i) {
     ToolCall& c = reply.tool_calls[i];
-    TRINITY_RETURN_IF_ERROR(check_tool_arguments(c, "tool_calls[" + std::to_string(i) + "]"));
-    if (c.id.empty())
+    const bool used = std::any_of(transcript_.begin(), transcript_.end(), [&](const Message& m) {
+      return std::any_of(m.tool_calls.begin(), m.tool_calls.end(),
+                         [&](const ToolCall& e) { return e.id == c.id; });
+    });
+    if (c.id.empty() || used)
       c.id = "call_" + result_.run_id + "_" + std::to_string(turn_) + "_" + std::to_string(i);
   }
   return ok_status();

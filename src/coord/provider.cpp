@@ -36,27 +36,45 @@ std::string utf8_prefix(const std::string& s, size_t max_bytes) {
   return s.substr(0, end) + "...";
 }
 
-// The mock Worker's tool call (kMockToolCommand): the first tool with a string `command` or
-// `cmd` property, every other required string property filled with a fixed text. Nullopt when
-// no tool has such a property.
-std::optional<ToolCall> mock_shell_call(const ToolSet& tools) {
+// The mock Worker's tool call: the function tool_choice names, else the first tool with a
+// string `command` or `cmd` property (given kMockToolCommand), else under tool_choice required
+// the first tool; every other required string property gets a fixed text. Nullopt when no tool
+// qualifies (the Worker then answers text).
+std::optional<ToolCall> mock_tool_call(const ToolSet& tools) {
+  const ToolSpec* pick = nullptr;
   for (const ToolSpec& t : tools.tools) {
-    const std::string prop = shell_command_property(t);
-    if (prop.empty()) continue;
-    Json args = Json::object();
-    args[prop] = kMockToolCommand;
-    const Json& p = t.parameters;
-    if (auto req = p.find("required"); req != p.end() && req->is_array()) {
-      for (const Json& name : *req) {
-        if (!name.is_string() || args.contains(name.get<std::string>())) continue;
-        const Json& schema = p["properties"].value(name.get<std::string>(), Json());
-        if (schema.is_object() && schema.value("type", Json()) == "string")
-          args[name.get<std::string>()] = "trinity mock tool call";
-      }
+    const bool chosen = tools.choice.mode == ToolChoice::Mode::kFunction
+                            ? t.name == tools.choice.name
+                            : !shell_command_property(t).empty();
+    if (chosen) {
+      pick = &t;
+      break;
     }
-    return ToolCall{"", t.name, args.dump()};
   }
-  return std::nullopt;
+  if (!pick && tools.choice.mode == ToolChoice::Mode::kRequired) pick = &tools.tools.front();
+  if (!pick) return std::nullopt;
+  Json args = Json::object();
+  if (const std::string prop = shell_command_property(*pick); !prop.empty())
+    args[prop] = kMockToolCommand;
+  const Json& p = pick->parameters;
+  const Json props = p.is_object() ? p.value("properties", Json::object()) : Json::object();
+  const Json required = p.is_object() ? p.value("required", Json::array()) : Json::array();
+  if (!props.is_object() || !required.is_array()) return ToolCall{"", pick->name, args.dump()};
+  for (const Json& name : required) {
+    if (!name.is_string() || args.contains(name.get<std::string>())) continue;
+    const Json schema = props.value(name.get<std::string>(), Json());
+    if (schema.is_object() && schema.value("type", Json()) == "string")
+      args[name.get<std::string>()] = "trinity mock tool call";
+  }
+  return ToolCall{"", pick->name, args.dump()};
+}
+
+// A mock Worker calls a tool when offered tools and the last message is not a tool result, or
+// whenever tool_choice demands a call.
+bool wants_tool_call(const ChatRequest& r) {
+  if (!r.tools || !r.tools->active()) return false;
+  return r.messages.empty() || r.messages.back().role != "tool" ||
+         r.tools->choice.mode != ToolChoice::Mode::kAuto;
 }
 
 class MockProvider final : public Provider {
@@ -75,10 +93,8 @@ class MockProvider final : public Provider {
           "Plan: answer the request directly, then have it checked.\n"
           "<suggestion>Give the answer directly.</suggestion>\n"
           "<suggested_role>solver</suggested_role>";
-    } else if (auto call = request.tools && request.tools->active() &&
-                                   request.messages.back().role != "tool"
-                               ? mock_shell_call(*request.tools)
-                               : std::nullopt) {
+    } else if (auto call =
+                   wants_tool_call(request) ? mock_tool_call(*request.tools) : std::nullopt) {
       r.tool_calls.push_back(std::move(*call));
     } else if (tool_result) {
       r.text = "The tool returned (mock " + spec_.model + "):\n" +
@@ -145,6 +161,10 @@ class HttpProvider : public Provider {
         if (!parsed.ok())
           return failed(ProviderFailureKind::kInvalidResponse, resp.status,
                         who + ": " + parsed.status().message());
+        Status calls = check_reply_tool_calls(parsed->tool_calls, parsed->text, request.tools);
+        if (!calls.ok())
+          return failed(ProviderFailureKind::kInvalidResponse, resp.status,
+                        who + ": invalid tool calls in the response: " + calls.message());
         parsed->attempts = attempt;
         parsed->http_status = resp.status;
         return parsed;
@@ -371,12 +391,24 @@ Result<ChatReply> parse_openai_response(const std::string& body) {
 
 namespace {
 
+// Anthropic accepts call ids of [A-Za-z0-9_-] only; ids from other providers (e.g.
+// "functions.bash:0") get every other byte replaced by '_', the same way for a call and its result.
+std::string anthropic_id(const std::string& id) {
+  std::string out = id.empty() ? "call" : id;
+  for (char& c : out)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-'))
+      c = '_';
+  return out;
+}
+
 // A message as Anthropic content blocks: text, tool_use (assistant tool calls) or tool_result.
 Json anthropic_blocks(const Message& m) {
   Json blocks = Json::array();
   if (m.role == "tool") {
-    blocks.push_back(
-        Json{{"type", "tool_result"}, {"tool_use_id", m.tool_call_id}, {"content", m.content}});
+    blocks.push_back(Json{{"type", "tool_result"},
+                          {"tool_use_id", anthropic_id(m.tool_call_id)},
+                          {"content", m.content}});
     return blocks;
   }
   if (!m.content.empty()) blocks.push_back(Json{{"type", "text"}, {"text", m.content}});
@@ -384,7 +416,7 @@ Json anthropic_blocks(const Message& m) {
     // The arguments were checked when they entered the run (a JSON object); be defensive anyway.
     auto input = parse_json(c.arguments, "arguments");
     blocks.push_back(Json{{"type", "tool_use"},
-                          {"id", c.id},
+                          {"id", anthropic_id(c.id)},
                           {"name", c.name},
                           {"input", input.ok() && input->is_object() ? *input : Json::object()}});
   }

@@ -49,8 +49,30 @@ struct ToolSet {
 const char* tool_choice_mode_name(ToolChoice::Mode m);
 
 // A tool call's arguments must be a JSON object (OpenAI's and Anthropic's contract); `what` names
-// the call in the error.
-Status check_tool_arguments(const ToolCall& call, const std::string& what);
+// the call in the error. Empty (or all-whitespace) arguments, which some OpenAI-compatible
+// servers send for a function without parameters, are first normalized to "{}".
+Status check_tool_arguments(ToolCall& call, const std::string& what);
+
+// OpenAI's and Anthropic's rule for function names: 1 to 64 of [A-Za-z0-9_-].
+bool valid_tool_name(const std::string& name);
+
+// The tool calls and results of a conversation, as the providers require them: tool calls only
+// on assistant messages, each with a non-empty id used once in the conversation and JSON-object
+// arguments; the results of an assistant message's calls directly after it (role "tool", one per
+// call, in any order), and no tool result anywhere else. names[i] names message i in errors
+// ("messages[3]"), `id_field` the field a result's call id is in ("tool_call_id", "call_id").
+Status check_tool_conversation(std::vector<Message>& messages,
+                               const std::vector<std::string>& names, const char* id_field);
+
+// A reply's tool calls against the turn that asked for them (the provider layer and the
+// orchestrator both apply it, so a fallback can answer instead). Offered tools: every call names
+// one of them, with JSON-object arguments; tool_choice required (function) means at least one
+// call (only to that function); parallel_tool_calls false means at most one call; an id already
+// used by an earlier call of the reply is cleared (the orchestrator gives it a new one). No tools
+// offered (a Thinker or Verifier turn): the calls are appended to the text in the router's text
+// form ("[tool_call NAME ARGUMENTS]") and dropped, so such a reply is text.
+Status check_reply_tool_calls(std::vector<ToolCall>& calls, std::string& text,
+                              const ToolSet* offered);
 
 // OpenAI's form of tool calls: [{id, type: "function", function: {name, arguments}}].
 OrderedJson tool_calls_json(const std::vector<ToolCall>& calls);

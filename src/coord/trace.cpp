@@ -78,7 +78,7 @@ Redactor::Redactor(std::vector<std::string> secrets) {
 }
 
 void Redactor::add_secret(const std::string& secret) {
-  if (secret.empty()) return;
+  if (secret.size() < kMinSecretBytes) return;
   if (std::find(secrets_.begin(), secrets_.end(), secret) != secrets_.end()) return;
   secrets_.push_back(secret);
   std::stable_sort(secrets_.begin(), secrets_.end(),

@@ -13,7 +13,8 @@
 // Redaction (always, before any sink sees an event): values under the keys api_key,
 // authorization, password, secret, token (any case, '-' or '_', also as a suffix such as
 // x-api-key or access_token) become "<redacted>"; "Bearer <credential>" anywhere becomes
-// "Bearer <redacted>"; every configured secret value is replaced wherever it appears.
+// "Bearer <redacted>"; every configured secret value (of 8 bytes or more) is replaced wherever it
+// appears.
 #pragma once
 
 #include <cstdio>
@@ -34,6 +35,9 @@ class Redactor {
  public:
   Redactor() = default;
   explicit Redactor(std::vector<std::string> secrets);
+  // Values shorter than kMinSecretBytes are not secrets ("EMPTY", "ollama", "none": what local
+  // servers take as a key); replacing them would corrupt answers and tool arguments.
+  static constexpr size_t kMinSecretBytes = 8;
   void add_secret(const std::string& secret);
   // For traces and logs: secret values, "Bearer <credential>" and sensitive keys.
   std::string redact_text(const std::string& text) const;

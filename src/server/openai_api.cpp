@@ -46,12 +46,14 @@ std::string only_parts(const std::vector<std::string>& types) {
   return s + " parts)";
 }
 
-Result<std::string> parse_content_parts(const Json& parts, const std::string& ctx,
-                                        const std::vector<std::string>& part_types) {
+}  // namespace
+
+Result<std::string> parse_text_parts(const Json& parts, const std::string& field,
+                                     const std::vector<std::string>& part_types) {
   std::string text;
   for (size_t k = 0; k < parts.size(); ++k) {
     const Json& part = parts[k];
-    const std::string pctx = ctx + ".content[" + std::to_string(k) + "]";
+    const std::string pctx = field + "[" + std::to_string(k) + "]";
     if (!part.is_object()) return invalid_argument(pctx + " must be an object");
     auto type = part.find("type");
     if (type == part.end() || !type->is_string())
@@ -68,8 +70,6 @@ Result<std::string> parse_content_parts(const Json& parts, const std::string& ct
   }
   return text;
 }
-
-}  // namespace
 
 Result<std::optional<int64_t>> opt_positive_int(const Json& obj, const char* key,
                                                 const std::string& ctx, bool allow_zero) {
@@ -123,7 +123,7 @@ Result<Message> parse_message(const Json& m, const std::string& ctx,
   } else if (c->is_string()) {
     msg.content = c->get<std::string>();
   } else if (c->is_array()) {
-    TRINITY_ASSIGN_OR_RETURN(msg.content, parse_content_parts(*c, ctx, part_types));
+    TRINITY_ASSIGN_OR_RETURN(msg.content, parse_text_parts(*c, ctx + ".content", part_types));
   } else {
     return invalid_argument(ctx + ".content must be a string or an array of content parts");
   }
@@ -135,15 +135,14 @@ Result<std::vector<Message>> parse_openai_messages(const Json& messages) {
   if (messages.empty()) return invalid_argument("messages must not be empty");
   static const std::vector<std::string> kParts = {"text"};
   std::vector<Message> out;
-  std::vector<std::string> where;
+  std::vector<std::string> names;
   out.reserve(messages.size());
   for (size_t i = 0; i < messages.size(); ++i) {
-    const std::string ctx = "messages[" + std::to_string(i) + "]";
-    TRINITY_ASSIGN_OR_RETURN(Message msg, parse_message(messages[i], ctx, kParts));
+    names.push_back("messages[" + std::to_string(i) + "]");
+    TRINITY_ASSIGN_OR_RETURN(Message msg, parse_message(messages[i], names.back(), kParts));
     out.push_back(std::move(msg));
-    where.push_back(ctx + ".tool_call_id");
   }
-  TRINITY_RETURN_IF_ERROR(check_tool_results(out, where));
+  TRINITY_RETURN_IF_ERROR(coord::check_tool_conversation(out, names, "tool_call_id"));
   return out;
 }
 
@@ -350,9 +349,13 @@ std::vector<std::string> split_deltas(const std::string& answer, size_t max_byte
   while (pos < answer.size()) {
     size_t end = std::min(answer.size(), pos + max_bytes);
     if (end < answer.size()) {
-      // Prefer to cut after the last whitespace in the window.
-      size_t cut = answer.find_last_of(" \n\t", end - 1);
-      if (cut != std::string::npos && cut >= pos + max_bytes / 2) {
+      // Prefer to cut after the last whitespace in the window's second half (a search bounded
+      // by the window: text without whitespace stays linear).
+      size_t cut = end - 1;
+      while (cut >= pos + max_bytes / 2 && answer[cut] != ' ' && answer[cut] != '\n' &&
+             answer[cut] != '\t')
+        --cut;
+      if (cut >= pos + max_bytes / 2) {
         end = cut + 1;
       } else {
         while (end > pos + 1 && is_utf8_continuation(static_cast<unsigned char>(answer[end])))

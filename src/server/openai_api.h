@@ -44,6 +44,11 @@ struct ApiError {
   OrderedJson body() const;
 };
 
+// An array of content parts whose `type` is one of `part_types`: their `text` fields joined with
+// "\n". `field` names the array in errors ("messages[2].content" -> "messages[2].content[0].type").
+Result<std::string> parse_text_parts(const Json& parts, const std::string& field,
+                                     const std::vector<std::string>& part_types);
+
 // One {role, content} message object; `ctx` names it in errors ("messages[2]"). `content` is a
 // string or an array of parts whose `type` is one of `part_types` (their `text` fields are
 // joined with "\n"). Roles: system, user, assistant, tool; "developer" is read as system. An
@@ -52,8 +57,9 @@ struct ApiError {
 Result<Message> parse_message(const Json& m, const std::string& ctx,
                               const std::vector<std::string>& part_types);
 
-// OpenAI messages -> coordinator messages (parse_message each). A tool message whose
-// tool_call_id answers no earlier call is an error naming messages[i].tool_call_id.
+// OpenAI messages -> coordinator messages (parse_message each), with the tool calls and results
+// checked (coord::check_tool_conversation: a tool message whose tool_call_id answers no earlier
+// call is an error naming messages[i].tool_call_id).
 Result<std::vector<Message>> parse_openai_messages(const Json& messages);
 
 // Parses and validates a /v1/chat/completions body (not the model name: the caller maps an

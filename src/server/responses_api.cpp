@@ -39,8 +39,7 @@ Status add_function_call_output(const Json& item, const std::string& ctx,
     m.content = output->get<std::string>();
   } else if (output != item.end() && output->is_array()) {
     static const std::vector<std::string> kParts = {"input_text", "output_text", "text"};
-    Json wrapped = {{"role", "tool"}, {"tool_call_id", m.tool_call_id}, {"content", *output}};
-    TRINITY_ASSIGN_OR_RETURN(m, parse_message(wrapped, ctx, kParts));
+    TRINITY_ASSIGN_OR_RETURN(m.content, parse_text_parts(*output, ctx + ".output", kParts));
   } else {
     return invalid_argument(ctx + ".output must be a string or an array of text parts");
   }
@@ -57,7 +56,7 @@ Status parse_input(const Json& input, std::vector<Message>& out) {
   if (!input.is_array()) return invalid_argument("input must be a string or an array of items");
   if (input.empty()) return invalid_argument("input must not be empty");
   static const std::vector<std::string> kParts = {"input_text", "output_text", "text"};
-  std::vector<std::string> where(out.size());  // the call-id field of each message
+  std::vector<std::string> names(out.size(), "instructions");  // what each message came from
   bool assistant_open = false;  // the previous item was an assistant message or function_call
   for (size_t i = 0; i < input.size(); ++i) {
     const std::string ctx = "input[" + std::to_string(i) + "]";
@@ -70,7 +69,7 @@ Status parse_input(const Json& input, std::vector<Message>& out) {
     }
     if (type == "function_call") {
       TRINITY_RETURN_IF_ERROR(add_function_call(item, ctx, assistant_open, out));
-      if (!assistant_open) where.push_back(ctx + ".call_id");
+      if (!assistant_open) names.push_back(ctx);
       assistant_open = true;
       continue;
     }
@@ -88,10 +87,10 @@ Status parse_input(const Json& input, std::vector<Message>& out) {
                          "' is not supported (message, function_call and function_call_output "
                          "items only)");
     }
-    where.push_back(ctx + ".call_id");
+    names.push_back(ctx);
     assistant_open = out.back().role == "assistant";
   }
-  return check_tool_results(out, where);
+  return coord::check_tool_conversation(out, names, "call_id");
 }
 
 // `metadata`: at most 16 string pairs, keys up to 64 characters, values up to 512 (as OpenAI).

@@ -184,11 +184,15 @@ std::optional<ApiError> Server::Impl::prepare_run(const RunRequest& req,
     return ApiError{400, "invalid_request_error", "invalid_request", excluded.status().message()};
   for (size_t i = 0; i < excluded->size(); ++i)
     run.options.excluded_agents[i] = run.options.excluded_agents[i] || (*excluded)[i];
-  if (std::find(run.options.excluded_agents.begin(), run.options.excluded_agents.end(), false) ==
-      run.options.excluded_agents.end())
+  const auto& all = run.options.excluded_agents;
+  if (std::find(all.begin(), all.end(), false) == all.end()) {
+    const auto& server = config.excluded_agents;
+    const bool by_server = std::find(server.begin(), server.end(), true) != server.end();
     return ApiError{400, "invalid_request_error", "invalid_request",
-                    "trinity.exclude_agents: every agent slot is excluded (with the server's "
-                    "--exclude-agents), so no agent can answer"};
+                    std::string("trinity.exclude_agents: every agent slot is excluded") +
+                        (by_server ? " (with the server's --exclude-agents)" : "") +
+                        ", so no agent can answer"};
+  }
   if (!config.trace_dir.empty()) {
     const std::string path = config.trace_dir + "/" + run.run_id + ".jsonl";
     auto w = coord::JsonlTraceWriter::open(path, config.trace_content);
@@ -206,6 +210,12 @@ std::optional<ApiError> Server::Impl::prepare_run(const RunRequest& req,
   options["max_turns"] = run.options.max_turns;
   options["cold_verifier"] = coord::cold_verifier_name(run.options.cold_verifier);
   options["budgets"] = run.options.budgets.limits_json();
+  const coord::ToolSet& tools = run.options.tools;
+  if (!tools.tools.empty() || !tools.dropped.empty()) options["tools"] = tools.to_json();
+  OrderedJson excluded_slots = OrderedJson::array();
+  for (int i = 0; i < kNumAgents; ++i)
+    if (run.options.excluded_agents[static_cast<size_t>(i)]) excluded_slots.push_back(i);
+  if (!excluded_slots.empty()) options["excluded_agents"] = std::move(excluded_slots);
   auto stored =
       store_begin(run.run_id, endpoint, messages, std::move(options), run.pool->config.name);
   if (!stored.ok())

@@ -2,6 +2,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -201,12 +202,27 @@ void Server::Impl::handle_route(const HttpRequest& req, ResponseWriter& out) {
     return void(out.send(
         error({400, "invalid_request_error", "invalid_request", parsed.status().message()})));
   auto d = router->route(*parsed);
+  // The server's --exclude-agents hold here too: the decision is over the allowed slots.
+  const auto& excluded = config.excluded_agents;
+  const bool restricted = std::find(excluded.begin(), excluded.end(), true) != excluded.end();
+  std::array<bool, kNumAgents> allowed{};
+  for (size_t i = 0; i < allowed.size(); ++i) allowed[i] = !excluded[i];
+  if (d.ok() && restricted) {
+    Status st = restrict_agents(*d, allowed);
+    if (!st.ok()) d = st;
+  }
   if (!d.ok()) {
     std::fprintf(stderr, "serve: route failed: %s\n", d.status().message().c_str());
     return void(
         out.send(error({500, "server_error", "router_error", "the router failed on this input"})));
   }
-  out.send(json_reply(200, d->to_json()));
+  OrderedJson j = d->to_json();
+  if (restricted) {
+    j["excluded_agents"] = OrderedJson::array();
+    for (int i = 0; i < kNumAgents; ++i)
+      if (!allowed[static_cast<size_t>(i)]) j["excluded_agents"].push_back(i);
+  }
+  out.send(json_reply(200, j));
 }
 
 HttpReply Server::Impl::healthz() const {

@@ -23,6 +23,9 @@ Result<coord::ToolSpec> parse_function(const Json& f, const std::string& ctx) {
   if (name == f.end() || !name->is_string() || name->get<std::string>().empty())
     return invalid_argument(ctx + ".name must be a non-empty string");
   t.name = name->get<std::string>();
+  if (!coord::valid_tool_name(t.name))
+    return invalid_argument(ctx + ".name '" + t.name +
+                            "' is not a valid function name (1 to 64 of a-z, A-Z, 0-9, _ and -)");
   TRINITY_ASSIGN_OR_RETURN(t.description, opt_string(f, "description", ctx));
   if (auto p = f.find("parameters"); p != f.end() && !p->is_null()) {
     if (!p->is_object()) return invalid_argument(ctx + ".parameters must be a JSON Schema object");
@@ -145,19 +148,6 @@ Result<std::vector<ToolCall>> parse_chat_tool_calls(const Json& calls, const std
   return out;
 }
 
-Status check_tool_results(const std::vector<Message>& messages,
-                          const std::vector<std::string>& where) {
-  std::set<std::string> calls;
-  for (size_t i = 0; i < messages.size(); ++i) {
-    for (const ToolCall& c : messages[i].tool_calls) calls.insert(c.id);
-    if (messages[i].role != "tool" || calls.count(messages[i].tool_call_id)) continue;
-    const std::string field = i < where.size() ? where[i] : "messages[" + std::to_string(i) + "]";
-    return invalid_argument(field + " '" + messages[i].tool_call_id +
-                            "' matches no earlier tool call");
-  }
-  return ok_status();
-}
-
 Result<std::vector<coord::AgentRef>> parse_exclude_agents(const Json& list,
                                                           const std::string& ctx) {
   if (!list.is_array())
@@ -166,7 +156,9 @@ Result<std::vector<coord::AgentRef>> parse_exclude_agents(const Json& list,
   for (size_t i = 0; i < list.size(); ++i) {
     const Json& v = list[i];
     coord::AgentRef ref;
-    if (v.is_number_integer()) {
+    if (v.is_number_unsigned()) {
+      ref.slot = static_cast<int>(std::min<uint64_t>(v.get<uint64_t>(), 1000000));
+    } else if (v.is_number_integer()) {
       ref.slot = static_cast<int>(std::clamp<int64_t>(v.get<int64_t>(), -1000000, 1000000));
     } else if (v.is_string() && !v.get<std::string>().empty()) {
       ref.model = v.get<std::string>();

@@ -28,11 +28,6 @@ Status parse_request_tools(const Json& body, ToolForm form, coord::ToolSet& out)
 // An assistant message's `tool_calls` (Chat Completions form); `ctx` names the message.
 Result<std::vector<ToolCall>> parse_chat_tool_calls(const Json& calls, const std::string& ctx);
 
-// Every tool result (role "tool") must answer a call made by an earlier assistant message:
-// `where[i]` names message i's call-id field in the error ("messages[3].tool_call_id").
-Status check_tool_results(const std::vector<Message>& messages,
-                          const std::vector<std::string>& where);
-
 // `trinity.exclude_agents`: an array of slot indices (integers) and model names (strings).
 Result<std::vector<coord::AgentRef>> parse_exclude_agents(const Json& list, const std::string& ctx);
 

@@ -62,6 +62,9 @@ const std::vector<Migration>& migrations() {
         "  owner TEXT PRIMARY KEY,"
         "  started_ms BIGINT NOT NULL,"
         "  lease_until_ms BIGINT NOT NULL)"}},
+      {2,
+       "the tool calls of a run's answer",
+       {"ALTER TABLE runs ADD COLUMN answer_tool_calls TEXT"}},
   };
   return kMigrations;
 }

@@ -47,8 +47,16 @@ std::map<int, CallFacts> call_facts(const std::vector<OrderedJson>& events) {
 OrderedJson stored_request(const std::vector<Message>& messages, OrderedJson options,
                            coord::ContentMode mode, const coord::Redactor& redactor) {
   OrderedJson msgs = OrderedJson::array();
-  for (const Message& m : messages)
-    msgs.push_back(OrderedJson{{"role", m.role}, {"content", redactor.redact_text(m.content)}});
+  for (const Message& m : messages) {
+    OrderedJson j{{"role", m.role}, {"content", redactor.redact_text(m.content)}};
+    if (!m.tool_calls.empty()) {
+      std::vector<ToolCall> calls = m.tool_calls;
+      for (ToolCall& c : calls) c.arguments = redactor.redact_text(c.arguments);
+      j["tool_calls"] = coord::tool_calls_json(calls);
+    }
+    if (!m.tool_call_id.empty()) j["tool_call_id"] = m.tool_call_id;
+    msgs.push_back(std::move(j));
+  }
   OrderedJson wrapped{{"request_messages", std::move(msgs)}};
   wrapped = coord::apply_content_mode(wrapped, mode);
   OrderedJson j;
@@ -62,10 +70,17 @@ void finish_record(RunRecord& rec, const coord::RunResult& r, std::vector<Ordere
   rec.status = r.run_status();
   rec.finished_ms = finished_ms;
   rec.answer.reset();
+  rec.answer_tool_calls = nullptr;
   if (r.answer) {
     OrderedJson wrapped{{"answer", redactor.remove_secrets(*r.answer)}};
+    if (!r.answer_tool_calls.empty()) {
+      std::vector<ToolCall> calls = r.answer_tool_calls;
+      for (ToolCall& c : calls) c.arguments = redactor.remove_secrets(c.arguments);
+      wrapped["tool_calls"] = coord::tool_calls_json(calls);
+    }
     wrapped = coord::apply_content_mode(wrapped, mode_of(rec));
     rec.answer = wrapped["answer"].get<std::string>();
+    if (wrapped.contains("tool_calls")) rec.answer_tool_calls = std::move(wrapped["tool_calls"]);
   }
   rec.failure_reason = r.ok() ? "" : r.failure_reason;
   rec.error = r.ok() ? "" : error;

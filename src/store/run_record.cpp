@@ -60,6 +60,7 @@ OrderedJson RunRecord::to_json(bool with_detail) const {
   j["content_mode"] = content_mode;
   j["request"] = request;
   j["answer"] = opt_json(answer);
+  if (!answer_tool_calls.is_null()) j["tool_calls"] = answer_tool_calls;
   if (!failure_reason.empty()) j["failure_reason"] = failure_reason;
   if (!error.empty()) j["error"] = error;
   j["usage"] = OrderedJson{{"input_tokens", input_tokens},

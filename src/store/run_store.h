@@ -53,8 +53,11 @@ struct RunRecord {
   std::optional<int64_t> finished_ms;
   OrderedJson request;                // messages (content per content_mode) and options
   std::optional<std::string> answer;  // per content_mode
-  std::string failure_reason;         // failed runs: the coordinator's reason
-  std::string error;                  // failed runs: the client-facing message
+  // The answer's tool calls ([{id, type, function: {name, arguments}}], arguments per
+  // content_mode); null when it made none.
+  OrderedJson answer_tool_calls;
+  std::string failure_reason;  // failed runs: the coordinator's reason
+  std::string error;           // failed runs: the client-facing message
   int64_t input_tokens = 0, output_tokens = 0;
   int64_t cost_micro_usd = 0;
   int64_t elapsed_ms = 0;

@@ -15,7 +15,7 @@ namespace {
 constexpr const char* kRunColumns =
     "id, status, owner, endpoint, pool, profile, content_mode, created_ms, finished_ms, request, "
     "answer, failure_reason, error, input_tokens, output_tokens, cost_micro_usd, elapsed_ms, "
-    "turns";
+    "turns, answer_tool_calls";
 
 int64_t to_int(const std::optional<std::string>& v) {
   return v && !v->empty() ? std::strtoll(v->c_str(), nullptr, 10) : 0;
@@ -60,6 +60,11 @@ Result<RunRecord> run_from_row(const SqlRow& r) {
   run.cost_micro_usd = to_int(r[15]);
   run.elapsed_ms = to_int(r[16]);
   run.turns_count = static_cast<int>(to_int(r[17]));
+  if (r[18]) {
+    auto calls = parse_ordered_json(*r[18], "run " + run.id + " answer_tool_calls");
+    if (!calls.ok()) return calls.status();
+    run.answer_tool_calls = std::move(calls).value();
+  }
   return run;
 }
 
@@ -142,10 +147,12 @@ class SqlRunStore final : public RunStore {
       auto up = conn->query(
           "UPDATE runs SET status = $2, finished_ms = $3, answer = $4, failure_reason = $5, "
           "error = $6, input_tokens = $7, output_tokens = $8, cost_micro_usd = $9, "
-          "elapsed_ms = $10, turns = $11 WHERE id = $1",
+          "elapsed_ms = $10, turns = $11, answer_tool_calls = $12 WHERE id = $1",
           {run.id, run.status, run.finished_ms.value_or(0), opt_param(run.answer),
            run.failure_reason, run.error, run.input_tokens, run.output_tokens, run.cost_micro_usd,
-           run.elapsed_ms, int64_t{run.turns_count}});
+           run.elapsed_ms, int64_t{run.turns_count},
+           run.answer_tool_calls.is_null() ? SqlParam(std::monostate{})
+                                           : SqlParam(run.answer_tool_calls.dump())});
       if (!up.ok()) return up.status();
       if (conn->changes() != 1) return not_found("run " + run.id + " was never begun");
       std::vector<SqlParam> turns;

@@ -149,7 +149,13 @@ TEST_F(ToolLoopTest, MissingCallIdsAreGeneratedAndInvalidArgumentsFailTheCall) {
   EXPECT_EQ(r.answer_tool_calls[0].id, "call_tool-run_0_0");
   EXPECT_EQ(r.answer_tool_calls[1].id, "call_tool-run_0_1");
 
-  for (const std::string bad : {"{\"command\": ", "[1, 2]", ""}) {
+  // Empty arguments (a function without parameters) read as {}.
+  provider_->set(kRoleWorker, {ScriptedReply::calls({{"c", "bash", " "}})});
+  auto empty = run({{0, kRoleWorker}, {1, kRoleVerifier}}, {{"user", "list"}});
+  ASSERT_TRUE(empty.ok()) << empty.status.message();
+  EXPECT_EQ(empty.answer_tool_calls[0].arguments, "{}");
+
+  for (const std::string bad : {"{\"command\": ", "[1, 2]", "null"}) {
     provider_->set(kRoleWorker, {ScriptedReply::calls({{"c", "bash", bad}})});
     auto f = run({{0, kRoleWorker}}, {{"user", "list"}});
     ASSERT_FALSE(f.ok()) << bad;
@@ -166,12 +172,57 @@ TEST_F(ToolLoopTest, CallsFromATurnWithoutToolsAreDropped) {
   provider_->set(kRoleWorker, {ScriptedReply::calls({kLsCall}, "Here is the plan.")});
   auto r = run({{0, kRoleWorker}, {1, kRoleVerifier}}, {{"user", "list"}});
   ASSERT_TRUE(r.ok()) << r.status.message();
-  EXPECT_EQ(*r.answer, "Here is the plan.");
+  EXPECT_EQ(*r.answer,
+            "Here is the plan.\n[tool_call bash {\"command\": \"ls -la\", \"description\": "
+            "\"list\"}]");
   EXPECT_TRUE(r.answer_tool_calls.empty());
+  EXPECT_TRUE(r.answer_tool_calls.empty());
+  // A reply that is only calls becomes their text form (so a Verifier's stray call is a verdict
+  // of unknown, not a failed run).
   provider_->set(kRoleWorker, {ScriptedReply::calls({kLsCall})});
-  auto f = run({{0, kRoleWorker}}, {{"user", "list"}});
-  ASSERT_FALSE(f.ok());
-  EXPECT_EQ(f.failure_reason, "provider_error");
+  auto f = run({{0, kRoleWorker}, {1, kRoleVerifier}}, {{"user", "list"}});
+  ASSERT_TRUE(f.ok()) << f.status.message();
+  EXPECT_EQ(*f.answer, "[tool_call bash {\"command\": \"ls -la\", \"description\": \"list\"}]");
+}
+
+TEST_F(ToolLoopTest, RepliesBreakingTheOfferedToolsFailTheCall) {
+  struct Case {
+    std::vector<ToolCall> calls;
+    ToolChoice choice;
+    std::optional<bool> parallel;
+    const char* why;
+  };
+  const ToolCall read{"c2", "read", R"({"path":"a"})"};
+  const std::vector<Case> cases = {
+      {{{"c1", "rm_rf", "{}"}}, {}, std::nullopt, "calls 'rm_rf', which was not offered"},
+      {{kLsCall, read}, {}, false, "parallel_tool_calls is false"},
+      {{kLsCall},
+       {ToolChoice::Mode::kFunction, "read"},
+       std::nullopt,
+       "tool_choice requires 'read'"},
+      {{}, {ToolChoice::Mode::kRequired, ""}, std::nullopt, "requires a tool call"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.why);
+    opts_.tools = shell_tools();
+    opts_.tools.choice = c.choice;
+    opts_.tools.parallel_tool_calls = c.parallel;
+    provider_->set(kRoleWorker, {ScriptedReply::calls(c.calls, c.calls.empty() ? "text" : "")});
+    auto f = run({{0, kRoleWorker}}, {{"user", "list"}});
+    ASSERT_FALSE(f.ok());
+    EXPECT_EQ(f.failure_reason, "provider_error");
+    EXPECT_NE(f.status.message().find(c.why), std::string::npos) << f.status.message();
+  }
+  // Duplicate ids within a reply, or ids the conversation already used, are replaced.
+  opts_.tools = shell_tools();
+  const ToolCall again{"call_ls", "read", R"({"path":"b"})"};
+  provider_->set(kRoleWorker, {ScriptedReply::calls({again, {"call_ls", "read", "{}"}})});
+  auto r = run({{0, kRoleWorker}, {1, kRoleVerifier}},
+               {{"user", "list"}, {"assistant", "", {kLsCall}}, {"tool", "a", {}, "call_ls"}});
+  ASSERT_TRUE(r.ok()) << r.status.message();
+  ASSERT_EQ(r.answer_tool_calls.size(), 2u);
+  EXPECT_EQ(r.answer_tool_calls[0].id, "call_tool-run_0_0");
+  EXPECT_EQ(r.answer_tool_calls[1].id, "call_tool-run_0_1");
 }
 
 TEST_F(ToolLoopTest, ToolResultWithoutAnEarlierCallIsInvalidInput) {

@@ -6,37 +6,10 @@
 //
 // BASE_URL is e.g. http://127.0.0.1:PORT/v1. NODE_MODULES_DIR defaults to .cache/npm/node_modules
 // of the repository. Exit code 0 = pass, 1 = fail, 77 = the package is not installed (skip).
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import fs from 'node:fs';
+import { setUp, check, finish } from './openai_setup.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const baseURL = process.argv[2];
-const modules = process.argv[3] || path.join(here, '..', '..', '.cache', 'npm', 'node_modules');
-if (!baseURL) {
-  console.error('usage: node openai_client_test.mjs BASE_URL [NODE_MODULES_DIR]');
-  process.exit(2);
-}
-if (!fs.existsSync(path.join(modules, 'openai', 'package.json'))) {
-  console.log(`SKIP: the openai npm package is not installed under ${modules}`);
-  process.exit(77);
-}
-const require = createRequire(path.join(modules, 'placeholder.js'));
-const OpenAI = require('openai');
-const version = JSON.parse(fs.readFileSync(path.join(modules, 'openai', 'package.json'), 'utf8')).version;
+const { OpenAI, version, client } = setUp('openai_client_test.mjs');
 
-let failures = 0;
-function check(cond, what) {
-  if (cond) {
-    console.log(`ok   ${what}`);
-  } else {
-    console.log(`FAIL ${what}`);
-    failures += 1;
-  }
-}
-
-const client = new OpenAI({ baseURL, apiKey: process.env.TRINITY_TEST_API_KEY || 'unused', maxRetries: 0 });
 const messages = [
   { role: 'system', content: 'Answer briefly.' },
   { role: 'user', content: 'What is the capital of France?' },
@@ -61,7 +34,7 @@ const stream = await client.chat.completions.create({
 });
 let streamed = '';
 let progress = 0;
-let finish = null;
+let finishReason = null;
 let usage = null;
 let chunks = 0;
 for await (const chunk of stream) {
@@ -70,10 +43,10 @@ for await (const chunk of stream) {
   if (chunk.usage) usage = chunk.usage;
   const choice = chunk.choices?.[0];
   if (choice?.delta?.content) streamed += choice.delta.content;
-  if (choice?.finish_reason) finish = choice.finish_reason;
+  if (choice?.finish_reason) finishReason = choice.finish_reason;
 }
 check(streamed === answer, `streaming: content deltas reassemble the same answer ("${streamed}")`);
-check(finish === 'stop', 'streaming: finish_reason stop');
+check(finishReason === 'stop', 'streaming: finish_reason stop');
 check(progress >= 3, `streaming: progress chunks with the trinity extension (${progress})`);
 check(usage && usage.total_tokens === completion.usage.total_tokens, 'streaming: usage chunk');
 check(chunks > progress + 2, `streaming: ${chunks} chunks in all`);
@@ -94,5 +67,4 @@ try {
   check(err instanceof OpenAI.NotFoundError && err.status === 404, `unknown model -> ${err.status} ${err.constructor.name}`);
 }
 
-console.log(`openai ${version}: ${failures === 0 ? 'PASS' : `${failures} failure(s)`}`);
-process.exit(failures === 0 ? 0 : 1);
+finish(version);

@@ -7,41 +7,9 @@
 // BASE_URL is e.g. http://127.0.0.1:PORT/v1. NODE_MODULES_DIR defaults to .cache/npm/node_modules
 // of the repository. Exit code 0 = pass, 1 = fail, 77 = skip: the package is not installed, or
 // the installed version predates the Responses API (the message says which).
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import fs from 'node:fs';
+import { setUp, check, finish } from './openai_setup.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const baseURL = process.argv[2];
-const modules = process.argv[3] || path.join(here, '..', '..', '.cache', 'npm', 'node_modules');
-if (!baseURL) {
-  console.error('usage: node openai_responses_test.mjs BASE_URL [NODE_MODULES_DIR]');
-  process.exit(2);
-}
-if (!fs.existsSync(path.join(modules, 'openai', 'package.json'))) {
-  console.log(`SKIP: the openai npm package is not installed under ${modules}`);
-  process.exit(77);
-}
-const require = createRequire(path.join(modules, 'placeholder.js'));
-const OpenAI = require('openai');
-const version = JSON.parse(fs.readFileSync(path.join(modules, 'openai', 'package.json'), 'utf8')).version;
-
-const client = new OpenAI({ baseURL, apiKey: process.env.TRINITY_TEST_API_KEY || 'unused', maxRetries: 0 });
-if (typeof client.responses?.create !== 'function') {
-  console.log(`SKIP: openai ${version} has no client.responses (the Responses API needs openai >= 4.87)`);
-  process.exit(77);
-}
-
-let failures = 0;
-function check(cond, what) {
-  if (cond) {
-    console.log(`ok   ${what}`);
-  } else {
-    console.log(`FAIL ${what}`);
-    failures += 1;
-  }
-}
+const { OpenAI, version, client } = setUp('openai_responses_test.mjs', { needsResponses: true });
 
 const request = { model: 'trinity', instructions: 'Answer briefly.', input: 'What is the capital of France?' };
 
@@ -120,5 +88,4 @@ try {
         `orphan function_call_output -> ${err.status} ${err.constructor.name} ${err.message}`);
 }
 
-console.log(`openai ${version}: ${failures === 0 ? 'PASS' : `${failures} failure(s)`}`);
-process.exit(failures === 0 ? 0 : 1);
+finish(version);

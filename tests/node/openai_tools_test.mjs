@@ -6,36 +6,9 @@
 //
 // Exit code 0 = pass, 1 = fail, 77 = skip (the package is not installed or predates the
 // Responses API).
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import fs from 'node:fs';
+import { setUp, check, finish } from './openai_setup.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const baseURL = process.argv[2];
-const modules = process.argv[3] || path.join(here, '..', '..', '.cache', 'npm', 'node_modules');
-if (!baseURL) {
-  console.error('usage: node openai_tools_test.mjs BASE_URL [NODE_MODULES_DIR]');
-  process.exit(2);
-}
-if (!fs.existsSync(path.join(modules, 'openai', 'package.json'))) {
-  console.log(`SKIP: the openai npm package is not installed under ${modules}`);
-  process.exit(77);
-}
-const require = createRequire(path.join(modules, 'placeholder.js'));
-const OpenAI = require('openai');
-const version = JSON.parse(fs.readFileSync(path.join(modules, 'openai', 'package.json'), 'utf8')).version;
-const client = new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
-if (typeof client.responses?.create !== 'function') {
-  console.log(`SKIP: openai ${version} has no client.responses`);
-  process.exit(77);
-}
-
-let failures = 0;
-function check(cond, what) {
-  console.log(`${cond ? 'ok  ' : 'FAIL'} ${what}`);
-  if (!cond) failures += 1;
-}
+const { OpenAI, version, client } = setUp('openai_tools_test.mjs', { needsResponses: true });
 
 // The mock Worker calls the first tool with a string `command`/`cmd` property with this.
 const args = JSON.stringify({ command: 'echo trinity-tool-$((40+2))' });
@@ -106,5 +79,4 @@ const back = await client.responses.create({
 });
 check(back.output_text.includes('trinity-tool-42'), `responses: answer after the output "${back.output_text}"`);
 
-console.log(`openai ${version}: ${failures === 0 ? 'PASS' : `${failures} failure(s)`}`);
-process.exit(failures === 0 ? 0 : 1);
+finish(version);

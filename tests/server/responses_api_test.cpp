@@ -132,16 +132,20 @@ TEST(ResponsesApi, FunctionCallItemsBecomeToolCallsAndResults) {
       {"type": "function_call_output", "call_id": "c1", "output": "a b"},
       {"type": "function_call_output", "call_id": "c2",
        "output": [{"type": "input_text", "text": "x"}, {"type": "input_text", "text": "y"}]},
-      {"type": "function_call", "call_id": "c3", "name": "exec_command", "arguments": "{}"}]})");
+      {"role": "user", "content": "and now"},
+      {"type": "function_call", "call_id": "c3", "name": "exec_command", "arguments": ""},
+      {"type": "function_call_output", "call_id": "c3", "output": "z"}]})");
   ASSERT_TRUE(r.ok()) << r.status().message();
-  ASSERT_EQ(r->messages.size(), 5u);
+  ASSERT_EQ(r->messages.size(), 7u);
   EXPECT_EQ(r->messages[1],
             (Message{"assistant",
                      "ok",
                      {{"c1", "exec_command", "{}"}, {"c2", "exec_command", R"({"cmd": "ls"})"}}}));
   EXPECT_EQ(r->messages[2], (Message{"tool", "a b", {}, "c1"}));
   EXPECT_EQ(r->messages[3], (Message{"tool", "x\ny", {}, "c2"}));
-  EXPECT_EQ(r->messages[4], (Message{"assistant", "", {{"c3", "exec_command", "{}"}}}));
+  // Empty arguments (a function without parameters) read as {}.
+  EXPECT_EQ(r->messages[5], (Message{"assistant", "", {{"c3", "exec_command", "{}"}}}));
+  EXPECT_EQ(r->messages[6], (Message{"tool", "z", {}, "c3"}));
   // Bad items name the field.
   EXPECT_NE(rejected(R"({"model": "trinity", "input": [
       {"type": "function_call_output", "call_id": "c1", "output": "a b"}]})")
@@ -154,6 +158,24 @@ TEST(ResponsesApi, FunctionCallItemsBecomeToolCallsAndResults) {
   EXPECT_NE(rejected(R"({"model": "trinity", "input": [
       {"type": "function_call", "name": "f", "arguments": "{}"}]})")
                 .find("input[0].call_id must be a non-empty string"),
+            std::string::npos);
+  // Every call needs its result right after it; a call id is used once.
+  EXPECT_NE(rejected(R"({"model": "trinity", "input": [{"role": "user", "content": "a"},
+      {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+      {"role": "user", "content": "b"}]})")
+                .find("input[1]: tool call 'c1' has no tool result"),
+            std::string::npos);
+  EXPECT_NE(rejected(R"({"model": "trinity", "input": [{"role": "user", "content": "a"},
+      {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+      {"type": "function_call_output", "call_id": "c1", "output": "x"},
+      {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+      {"type": "function_call_output", "call_id": "c1", "output": "x"}]})")
+                .find("input[3].tool_calls[0]: the call id 'c1' is used twice"),
+            std::string::npos);
+  EXPECT_NE(rejected(R"({"model": "trinity", "input": [{"role": "user", "content": "a"},
+      {"type": "function_call", "call_id": "c1", "name": "f", "arguments": "{}"},
+      {"type": "function_call_output", "call_id": "c1", "output": [{"type": "image"}]}]})")
+                .find("input[2].output[0].type 'image'"),
             std::string::npos);
 }
 

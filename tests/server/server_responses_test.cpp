@@ -29,12 +29,7 @@ struct SseEvent {
 // "event:" line and data `type` differ.
 std::vector<SseEvent> sse_events(const std::string& body) {
   std::vector<SseEvent> out;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    const size_t end = body.find("\n\n", pos);
-    if (end == std::string::npos) break;
-    const std::string block = body.substr(pos, end - pos);
-    pos = end + 2;
+  for (const std::string& block : sse_blocks(body)) {
     if (block.rfind(":", 0) == 0) continue;  // ": ping"
     const size_t nl = block.find('\n');
     EXPECT_EQ(block.rfind("event: ", 0), 0u) << block;

@@ -103,17 +103,21 @@ inline HttpResult post(const std::string& url, const std::string& body,
   return http("POST", url, &body, opt);
 }
 
+// The blocks of an SSE body (the text between blank lines), in order, comments included; an
+// unterminated last block is left out.
+inline std::vector<std::string> sse_blocks(const std::string& body) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  for (size_t end; (end = body.find("\n\n", pos)) != std::string::npos; pos = end + 2)
+    out.push_back(body.substr(pos, end - pos));
+  return out;
+}
+
 // The "data: ..." payloads of an SSE body, in order (comments skipped).
 inline std::vector<std::string> sse_data(const std::string& body) {
   std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    size_t end = body.find("\n\n", pos);
-    if (end == std::string::npos) break;
-    std::string ev = body.substr(pos, end - pos);
+  for (const std::string& ev : sse_blocks(body))
     if (ev.rfind("data: ", 0) == 0) out.push_back(ev.substr(6));
-    pos = end + 2;
-  }
   return out;
 }
 

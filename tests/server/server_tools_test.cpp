@@ -1,6 +1,11 @@
 // Tools over HTTP with the mock pool (coord/tools.h, server/tool_wire.h): tool calls out and tool
 // results back in on both run endpoints, streamed and not; the bad inputs; agent exclusions.
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "server/server_test_util.h"
+#include "store/run_store.h"
 
 namespace trinity::server::testing {
 namespace {
@@ -17,12 +22,7 @@ const char* kMockArgs = R"j({"command":"echo trinity-tool-$((40+2))"})j";
 // The JSON payload of every SSE event (Chat "data: ..." and Responses "event: ...\ndata: ...").
 std::vector<json> sse_payloads(const std::string& body) {
   std::vector<json> out;
-  size_t pos = 0;
-  while (pos < body.size()) {
-    const size_t end = body.find("\n\n", pos);
-    if (end == std::string::npos) break;
-    const std::string block = body.substr(pos, end - pos);
-    pos = end + 2;
+  for (const std::string& block : sse_blocks(body)) {
     const size_t data = block.find("data: ");
     if (data == std::string::npos || block.compare(data + 6, 6, "[DONE]") == 0) continue;
     out.push_back(json::parse(block.substr(data + 6)));
@@ -193,6 +193,73 @@ TEST_F(ServerToolsTest, BadToolInputsAre400sNamingTheField) {
   expect_400(responses(orphan), "input[1].call_id 'call_x' matches no earlier tool call");
 }
 
+TEST_F(ServerToolsTest, ConversationsProvidersWouldRefuseAre400s) {
+  auto expect_400 = [&](const json& messages, const std::string& why) {
+    HttpResult r = chat(chat_request(messages));
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find(why), std::string::npos) << r.body;
+  };
+  const json call = {
+      {"id", "c1"}, {"type", "function"}, {"function", {{"name", "bash"}, {"arguments", "{}"}}}};
+  const json user = {{"role", "user"}, {"content", "ls"}};
+  const json asked = {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", {call}}};
+  const json result = {{"role", "tool"}, {"tool_call_id", "c1"}, {"content", "a"}};
+  expect_400(json::array({user, asked, user}), "messages[1]: tool call 'c1' has no tool result");
+  expect_400(json::array({user, asked}), "messages[1]: tool call 'c1' has no tool result");
+  expect_400(json::array({user, asked, result, result}),
+             "messages[3].tool_call_id 'c1' answers a call that is not the previous");
+  expect_400(json::array({user, asked, result, asked, result}),
+             "messages[3].tool_calls[0]: the call id 'c1' is used twice");
+  json bad_name = chat_request(json::array({user}));
+  bad_name["tools"][0]["function"]["name"] = "bad name!";
+  HttpResult r = chat(bad_name);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("tools[0].function.name 'bad name!' is not a valid function name"),
+            std::string::npos);
+  // Empty arguments read as {}.
+  json empty_args = asked;
+  empty_args["tool_calls"][0]["function"]["arguments"] = "";
+  EXPECT_EQ(chat(chat_request(json::array({user, empty_args, result}))).status, 200);
+}
+
+TEST(ServerTools, TheRunStoreKeepsToolCallsAndResults) {
+  const std::string dir =
+      std::filesystem::temp_directory_path() / ("trinity-tools-store-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  store::StoreOptions so;
+  so.owner = "tools-test";
+  auto st = store::open_run_store("sqlite:" + dir + "/runs.db", so);
+  ASSERT_TRUE(st.ok()) << st.status().message();
+  ServerConfig cfg = test_config();
+  cfg.store = std::shared_ptr<store::RunStore>(std::move(st).value());
+  cfg.trace_content = coord::ContentMode::kFull;
+  TestServer ts(cfg, std::make_shared<TurnRouter>(), mock_pools());
+  const json call = {{"id", "c1"},
+                     {"type", "function"},
+                     {"function", {{"name", "bash"}, {"arguments", R"({"command":"ls"})"}}}};
+  json body = {
+      {"model", "trinity"},
+      {"tools", json::array({kBashTool})},
+      {"messages", json::array({{{"role", "user"}, {"content", "ls"}},
+                                {{"role", "assistant"}, {"tool_calls", {call}}},
+                                {{"role", "tool"}, {"tool_call_id", "c1"}, {"content", "a"}},
+                                {{"role", "user"}, {"content", "again"}}})}};
+  HttpResult r = post(ts.url("/v1/chat/completions"), body.dump());
+  ASSERT_EQ(r.status, 200) << r.body;
+  const std::string id = r.js()["trinity"]["run_id"];
+  HttpResult stored = http("GET", ts.url("/v1/runs/" + id));
+  ASSERT_EQ(stored.status, 200) << stored.body;
+  const json run = stored.js();
+  EXPECT_EQ(run["request"]["messages"][1]["tool_calls"][0]["function"]["arguments"],
+            R"({"command":"ls"})");
+  EXPECT_EQ(run["request"]["messages"][2]["tool_call_id"], "c1");
+  EXPECT_EQ(run["request"]["options"]["tools"]["tools"], json::array({"bash"}));
+  ASSERT_TRUE(run.contains("tool_calls")) << run.dump();
+  EXPECT_EQ(run["tool_calls"][0]["function"]["arguments"], kMockArgs);
+  EXPECT_EQ(run["tool_calls"][0]["id"], r.js()["choices"][0]["message"]["tool_calls"][0]["id"]);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(ServerToolsTest, ExcludedAgentsAreNeverChosenAndExcludingAllIs400) {
   json body = json::parse(chat_body("What is 6 times 7?"));
   body["trinity"] = {{"exclude_agents", json::array({0, 1, 2, "mock-agent-3"})}};
@@ -229,6 +296,15 @@ TEST_F(ServerToolsTest, ServerExclusionsCannotBeLiftedByARequest) {
   }
   body["trinity"]["exclude_agents"] = json::array({5, 6});
   EXPECT_EQ(chat(body).status, 400);
+  // /v1/route decides over the allowed slots too.
+  for (int i = 0; i < 5; ++i) {
+    json route = {
+        {"messages", json::array({{{"role", "user"}, {"content", std::string(i, 'x')}}})}};
+    HttpResult d = post(ts_->url("/v1/route"), route.dump());
+    ASSERT_EQ(d.status, 200) << d.body;
+    EXPECT_GE(d.js()["agent_id"].get<int>(), 5) << d.body;
+    EXPECT_EQ(d.js()["excluded_agents"], json::array({0, 1, 2, 3, 4}));
+  }
 }
 
 }  // namespace

@@ -292,7 +292,8 @@ TEST_F(ServerToolsTest, ServerExclusionsCannotBeLiftedByARequest) {
     body["messages"][0]["content"] = "question " + std::to_string(i);
     HttpResult r = chat(body);
     ASSERT_EQ(r.status, 200) << r.body;
-    for (const json& t : r.js()["trinity"]["turns"]) EXPECT_GE(t["agent_id"].get<int>(), 5);
+    const json turns = r.js()["trinity"]["turns"];  // a copy: js() returns a temporary
+    for (const json& t : turns) EXPECT_GE(t["agent_id"].get<int>(), 5);
   }
   body["trinity"]["exclude_agents"] = json::array({5, 6});
   EXPECT_EQ(chat(body).status, 400);

@@ -58,7 +58,12 @@ inline void fuzz_provider_reply(const char* provider, ReplyParser parse, const s
   http.response.body = body;
   auto reply = (*p)->chat(req, ctx);
   if (reply.ok() != direct.ok()) std::abort();
-  if (reply.ok() && (reply->text != direct->text || reply->tool_calls != direct->tool_calls ||
+  // This request offers no tools: the provider keeps a reply's calls as text
+  // (coord/tools.h check_reply_tool_calls).
+  std::vector<ToolCall> calls = direct.ok() ? direct->tool_calls : std::vector<ToolCall>();
+  std::string text = direct.ok() ? direct->text : std::string();
+  if (direct.ok() && !coord::check_reply_tool_calls(calls, text, nullptr).ok()) std::abort();
+  if (reply.ok() && (reply->text != text || !reply->tool_calls.empty() ||
                      reply->input_tokens != direct->input_tokens ||
                      reply->output_tokens != direct->output_tokens || reply->http_status != 200 ||
                      reply->attempts != 1))

@@ -107,10 +107,7 @@ class Run final : public DispatchObserver {
   Status account(Turn& t);
   Status handle_role(Turn& t);
   Status settle_tool_calls(ChatReply& reply, bool offered) const;
-  bool any_excluded() const {
-    return std::find(opts_.excluded_agents.begin(), opts_.excluded_agents.end(), true) !=
-           opts_.excluded_agents.end();
-  }
+  bool any_excluded() const { return !result_.excluded_agents.empty(); }
 
   OrderedJson route_decision_event(const Turn& t) const;
   OrderedJson reflex_decision_event(const Turn& t) const;
@@ -179,8 +176,7 @@ Status Run::start(const std::vector<Message>& input) {
   if (std::find(opts_.excluded_agents.begin(), opts_.excluded_agents.end(), false) ==
       opts_.excluded_agents.end())
     return stop("invalid_input", invalid_argument("exclude_agents: every agent slot is excluded"));
-  for (int i = 0; i < kNumAgents; ++i)
-    if (opts_.excluded_agents[static_cast<size_t>(i)]) result_.excluded_agents.push_back(i);
+  result_.excluded_agents = excluded_slots(opts_.excluded_agents);
   if (opts_.max_turns < 0) return stop("invalid_input", invalid_argument("max_turns must be >= 0"));
   TRINITY_RETURN_IF_ERROR(stop("invalid_input", opts_.reflex.validate()));
   notes_.assign(input.size(), "");
@@ -461,11 +457,7 @@ OrderedJson Run::route_decision_event(const Turn& t) const {
   rd["router_route_hash"] = d.route_hash;
   rd["router_profile"] = d.profile.empty() ? router_.profile() : d.profile;
   rd["input_content"] = messages_to_json(transcript_);
-  if (any_excluded()) {
-    rd["excluded_agents"] = OrderedJson::array();
-    for (int i = 0; i < kNumAgents; ++i)
-      if (opts_.excluded_agents[static_cast<size_t>(i)]) rd["excluded_agents"].push_back(i);
-  }
+  if (any_excluded()) rd["excluded_agents"] = result_.excluded_agents;
   if (turn_ == 0 && (!opts_.tools.tools.empty() || !opts_.tools.dropped.empty()))
     rd["tools"] = opts_.tools.to_json();
   return rd;

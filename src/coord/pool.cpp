@@ -517,6 +517,13 @@ Result<std::array<bool, kNumAgents>> resolve_excluded_agents(const std::vector<A
   return excluded;
 }
 
+std::vector<int> excluded_slots(const std::array<bool, kNumAgents>& excluded) {
+  std::vector<int> out;
+  for (int i = 0; i < kNumAgents; ++i)
+    if (excluded[static_cast<size_t>(i)]) out.push_back(i);
+  return out;
+}
+
 std::vector<AgentRef> parse_agent_ref_list(const std::string& list) {
   std::vector<AgentRef> out;
   size_t pos = 0;

@@ -133,6 +133,8 @@ struct AgentRef {
 Result<std::array<bool, kNumAgents>> resolve_excluded_agents(const std::vector<AgentRef>& refs,
                                                              const PoolConfig& pool,
                                                              const std::string& field);
+// The slots set in an exclusion mask, ascending (what traces and answers show).
+std::vector<int> excluded_slots(const std::array<bool, kNumAgents>& excluded);
 // "2,gpt-4o-mini" -> [slot 2, model gpt-4o-mini]: all-digit items are slots.
 std::vector<AgentRef> parse_agent_ref_list(const std::string& list);
 

@@ -212,10 +212,8 @@ std::optional<ApiError> Server::Impl::prepare_run(const RunRequest& req,
   options["budgets"] = run.options.budgets.limits_json();
   const coord::ToolSet& tools = run.options.tools;
   if (!tools.tools.empty() || !tools.dropped.empty()) options["tools"] = tools.to_json();
-  OrderedJson excluded_slots = OrderedJson::array();
-  for (int i = 0; i < kNumAgents; ++i)
-    if (run.options.excluded_agents[static_cast<size_t>(i)]) excluded_slots.push_back(i);
-  if (!excluded_slots.empty()) options["excluded_agents"] = std::move(excluded_slots);
+  if (auto slots = coord::excluded_slots(run.options.excluded_agents); !slots.empty())
+    options["excluded_agents"] = std::move(slots);
   auto stored =
       store_begin(run.run_id, endpoint, messages, std::move(options), run.pool->config.name);
   if (!stored.ok())

@@ -203,11 +203,10 @@ void Server::Impl::handle_route(const HttpRequest& req, ResponseWriter& out) {
         error({400, "invalid_request_error", "invalid_request", parsed.status().message()})));
   auto d = router->route(*parsed);
   // The server's --exclude-agents hold here too: the decision is over the allowed slots.
-  const auto& excluded = config.excluded_agents;
-  const bool restricted = std::find(excluded.begin(), excluded.end(), true) != excluded.end();
-  std::array<bool, kNumAgents> allowed{};
-  for (size_t i = 0; i < allowed.size(); ++i) allowed[i] = !excluded[i];
-  if (d.ok() && restricted) {
+  const std::vector<int> excluded = coord::excluded_slots(config.excluded_agents);
+  if (d.ok() && !excluded.empty()) {
+    std::array<bool, kNumAgents> allowed{};
+    for (size_t i = 0; i < allowed.size(); ++i) allowed[i] = !config.excluded_agents[i];
     Status st = restrict_agents(*d, allowed);
     if (!st.ok()) d = st;
   }
@@ -217,11 +216,7 @@ void Server::Impl::handle_route(const HttpRequest& req, ResponseWriter& out) {
         out.send(error({500, "server_error", "router_error", "the router failed on this input"})));
   }
   OrderedJson j = d->to_json();
-  if (restricted) {
-    j["excluded_agents"] = OrderedJson::array();
-    for (int i = 0; i < kNumAgents; ++i)
-      if (!allowed[static_cast<size_t>(i)]) j["excluded_agents"].push_back(i);
-  }
+  if (!excluded.empty()) j["excluded_agents"] = excluded;
   out.send(json_reply(200, j));
 }
 

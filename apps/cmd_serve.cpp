@@ -61,6 +61,17 @@ Status open_store(Options& o) {
 
 int run(Options& o) {
   const std::string cmd = "serve";
+  // Signals: SIGTERM/SIGINT are taken by sigwait below and blocked everywhere else. Block them
+  // first, before the store, the router or the pool can start a thread: a thread started with
+  // them unblocked would take a SIGTERM with the default action and kill the process (exit 143)
+  // instead of draining. A signal that comes early stays pending until sigwait. SIGPIPE is
+  // ignored (dead clients).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
   server::ServerConfig& cfg = o.cfg;
   if (o.pool.empty()) return report_error(cmd, invalid_argument("--pool FILE|mock is required"));
   auto mode = coord::parse_content_mode(o.trace_content);
@@ -119,15 +130,6 @@ int run(Options& o) {
   auto router = open_router(o.src);
   if (!router.ok()) return report_error(cmd, router.status());
   cfg.artifact = artifact_identity(o.src, (*router)->profile());
-
-  // Signals: SIGTERM/SIGINT are taken by a sigwait thread (blocked everywhere else, so every
-  // thread started from here on inherits the mask); SIGPIPE is ignored (dead clients).
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 
   auto srv = server::Server::create(cfg, std::shared_ptr<const Router>(std::move(router).value()),
                                     std::move(pools).value());

@@ -23,7 +23,7 @@ double ms_since(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-constexpr int64_t kRowBlock = 2048;  // rows of X per reconstruction GEMM
+constexpr int64_t kRowBlock = 256;  // rows of X per reconstruction GEMM
 
 int resolve_threads(int threads) {
   return threads > 0 ? threads : cpu::hardware_threads();
@@ -172,8 +172,10 @@ std::vector<double> correction_matrix(const SvfFactors& f, const std::vector<dou
   return d;
 }
 
-// The GEMM y = X [D_0 | D_1 | ...] through oneDNN: for bf16 X each D_t is split into bf16 hi and
-// lo parts (2 columns blocks per output), else D_t is f32 (one block per output).
+// The GEMM y = X [D_0 | D_1 | ...] through oneDNN. For bf16 X each D_t is split into bf16 hi
+// and lo parts stacked along K: y_t = [X, X] [hi_t; lo_t] = X hi_t + X lo_t, summed in the GEMM's
+// f32 accumulators (one output block per target, half the output traffic of a hi | lo pair).
+// f32/f16 X: D_t in f32, one block per output.
 struct CorrectionGemm {
   std::unique_ptr<cpu::PackedMatmul> pm;
   bool split = false;
@@ -184,7 +186,7 @@ Result<CorrectionGemm> correction_gemm(DType xdtype, const std::vector<std::vect
                                        int64_t k) {
   CorrectionGemm cg;
   cg.split = xdtype == DType::kBF16;
-  std::vector<std::vector<uint16_t>> halves;
+  std::vector<std::vector<uint16_t>> stacked;  // per target [k, 2k]: row j = [hi row j | lo row j]
   std::vector<std::vector<float>> full;
   std::vector<cpu::MatrixRef> parts;
   for (const auto& d : ds) {
@@ -194,16 +196,20 @@ Result<CorrectionGemm> correction_gemm(DType xdtype, const std::vector<std::vect
       parts.push_back({DType::kF32, full.back().data(), k, k});
       continue;
     }
-    std::vector<uint16_t> hi(d32.size()), lo(d32.size());
+    std::vector<uint16_t> hi(d32.size()), lo(d32.size()), st(2 * d32.size());
     cpu::split_bf16(d32.data(), static_cast<int64_t>(d32.size()), hi.data(), lo.data());
-    halves.push_back(std::move(hi));
-    halves.push_back(std::move(lo));
+    for (int64_t j = 0; j < k; ++j) {
+      std::memcpy(&st[static_cast<size_t>(j * 2 * k)], &hi[static_cast<size_t>(j * k)],
+                  static_cast<size_t>(k) * 2);
+      std::memcpy(&st[static_cast<size_t>(j * 2 * k + k)], &lo[static_cast<size_t>(j * k)],
+                  static_cast<size_t>(k) * 2);
+    }
+    stacked.push_back(std::move(st));
+    parts.push_back({DType::kBF16, stacked.back().data(), k, 2 * k});
   }
-  for (const auto& h : halves) parts.push_back({DType::kBF16, h.data(), k, k});
-  // Order for the split case: [hi_0, lo_0, hi_1, lo_1, ...] (halves were pushed pairwise).
   TRINITY_ASSIGN_OR_RETURN(cg.pm, cpu::PackedMatmul::create(parts));
   cg.backend = std::string("onednn:") + cg.pm->impl_name() +
-               (cg.split ? "(W + W*(D_hi + D_lo), bf16 split of D = V diag(f-1) V^T in f64)"
+               (cg.split ? "(W + [W, W]*[D_hi; D_lo], bf16 split of D = V diag(f-1) V^T in f64)"
                          : "(W + W*D, D = V diag(f-1) V^T in f64, f32 GEMM)");
   return cg;
 }
@@ -226,29 +232,31 @@ Status gram_reconstruct_blocks(DType dt, const uint8_t* x, int64_t rows, int64_t
   using Buf = std::vector<float, HugePageAllocator<float>>;
   Buf y(static_cast<size_t>(rb * nn)), xf(static_cast<size_t>(rb * k));
   std::vector<Buf> outs(outputs, Buf(static_cast<size_t>(rb * k)));
+  // The split GEMM's source: each bf16 row of X twice, [x, x] (K = 2k).
+  std::vector<uint16_t, HugePageAllocator<uint16_t>> xx(cg.split ? static_cast<size_t>(rb * 2 * k)
+                                                                 : 0);
   std::vector<const float*> ptrs;
   for (const auto& o : outs) ptrs.push_back(o.data());
   for (int64_t r0 = 0; r0 < rows; r0 += rb) {
     const int64_t r1 = std::min(rows, r0 + rb), nr = r1 - r0;
     cpu::parallel_for(threads, nr, [&](int64_t b, int64_t e) {
       widen_block(dt, x, k, r0 + b, r0 + e, xf.data() + b * k);
+      if (!cg.split) return;
+      for (int64_t r = b; r < e; ++r) {
+        const uint8_t* xr = x + (r0 + r) * k * es;
+        std::memcpy(xx.data() + r * 2 * k, xr, static_cast<size_t>(k) * 2);
+        std::memcpy(xx.data() + r * 2 * k + k, xr, static_cast<size_t>(k) * 2);
+      }
     });
-    const void* src = dt == DType::kF16 ? static_cast<const void*>(xf.data()) : x + r0 * k * es;
+    const void* src = cg.split            ? static_cast<const void*>(xx.data())
+                      : dt == DType::kF16 ? static_cast<const void*>(xf.data())
+                                          : x + r0 * k * es;
     TRINITY_RETURN_IF_ERROR(cg.pm->run(src, nr, y.data(), nn, threads));
     cpu::parallel_for(threads, nr, [&](int64_t b, int64_t e) {
       for (size_t t = 0; t < outputs; ++t)
-        for (int64_t r = b; r < e; ++r) {
-          const float* xr = xf.data() + r * k;
-          float* o = outs[t].data() + r * k;
-          if (cg.split) {
-            const float* hi = y.data() + r * nn + static_cast<int64_t>(2 * t) * k;
-            const float* lo = hi + k;
-            for (int64_t j = 0; j < k; ++j) o[j] = xr[j] + (hi[j] + lo[j]);
-          } else {
-            const float* c = y.data() + r * nn + static_cast<int64_t>(t) * k;
-            for (int64_t j = 0; j < k; ++j) o[j] = xr[j] + c[j];
-          }
-        }
+        for (int64_t r = b; r < e; ++r)  // o = x + X D_t, SIMD
+          cpu::add_rows(xf.data() + r * k, y.data() + r * nn + static_cast<int64_t>(t) * k, k,
+                        outs[t].data() + r * k);
     });
     TRINITY_RETURN_IF_ERROR(sink(r0, r1, ptrs));
   }

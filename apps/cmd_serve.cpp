@@ -1,10 +1,14 @@
 // trinity serve: the OpenAI-compatible coordinator endpoint (see docs/server.md).
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <optional>
 #include <thread>
 
@@ -59,13 +63,52 @@ Status open_store(Options& o) {
   return ok_status();
 }
 
+// SIGTERM/SIGINT: the handler only records the signal and wakes the main thread through a pipe
+// (both async-signal-safe). A handler, not the default action, so that the signal drains the
+// server whichever thread the kernel hands it to: libraries start threads before main (OpenBLAS's
+// pool) whose masks we do not control.
+int g_signal_pipe[2] = {-1, -1};
+volatile sig_atomic_t g_signal = 0;
+
+extern "C" void on_stop_signal(int sig) {
+  g_signal = sig;
+  const char c = 1;
+  const int saved = errno;
+  [[maybe_unused]] const ssize_t n = write(g_signal_pipe[1], &c, 1);
+  errno = saved;
+}
+
+Status install_stop_handlers() {
+  if (pipe2(g_signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0)
+    return io_error(std::string("cannot create the signal pipe: ") + std::strerror(errno));
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  return ok_status();
+}
+
+// Blocks until a stop signal has arrived; returns it.
+int wait_for_stop_signal() {
+  while (g_signal == 0) {
+    pollfd p{g_signal_pipe[0], POLLIN, 0};
+    poll(&p, 1, 1000);  // EINTR and the timeout just recheck
+  }
+  return g_signal;
+}
+
 int run(Options& o) {
   const std::string cmd = "serve";
-  // Signals: SIGTERM/SIGINT are taken by sigwait below and blocked everywhere else. Block them
-  // first, before the store, the router or the pool can start a thread: a thread started with
-  // them unblocked would take a SIGTERM with the default action and kill the process (exit 143)
-  // instead of draining. A signal that comes early stays pending until sigwait. SIGPIPE is
-  // ignored (dead clients).
+  // Signals: the handlers go in first, then SIGTERM/SIGINT are blocked in this thread so that
+  // every thread started from here on (store, router, pool, HTTP workers) inherits the mask and
+  // the main thread, which unblocks them before it waits, is the one that takes them. A signal
+  // that comes early stays pending until then. SIGPIPE is ignored (dead clients).
+  {
+    Status st = install_stop_handlers();
+    if (!st.ok()) return report_error(cmd, st);
+  }
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -143,8 +186,8 @@ int run(Options& o) {
       cfg.store ? (cfg.store->spec() + " as " + cfg.store->owner()).c_str() : "none");
   std::fflush(stdout);
 
-  int sig = 0;
-  sigwait(&set, &sig);
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  const int sig = wait_for_stop_signal();
   std::fprintf(stderr, "trinity serve: %s received, draining %lld in-flight request(s)\n",
                sig == SIGTERM ? "SIGTERM" : "SIGINT", static_cast<long long>((*srv)->in_flight()));
   (*srv)->shutdown();

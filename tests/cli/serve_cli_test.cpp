@@ -6,6 +6,7 @@
 #include <httplib.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,6 +53,36 @@ TEST(ServeCli, MockTinyServesAndDrainsOnSigterm) {
   EXPECT_EQ(p.stop(SIGTERM), 0) << p.err();
   EXPECT_NE(p.err().find("SIGTERM received, draining"), std::string::npos) << p.err();
   EXPECT_NE(p.err().find("stopped"), std::string::npos);
+}
+
+// The threads of `pid` other than the main one whose signal mask lets `sig` through, read from
+// /proc (SigBlk is a hex mask, bit sig - 1).
+std::vector<pid_t> threads_taking(pid_t pid, int sig) {
+  std::vector<pid_t> out;
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    const pid_t tid = static_cast<pid_t>(std::stol(e.path().filename().string()));
+    if (tid == pid) continue;
+    std::istringstream status(slurp(e.path().string() + "/status"));
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("SigBlk:", 0) == 0 &&
+          ((std::stoull(line.substr(7), nullptr, 16) >> (sig - 1)) & 1) == 0)
+        out.push_back(tid);
+  }
+  return out;
+}
+
+// A process-directed SIGTERM may be handed to any thread that does not block it, and libraries
+// start threads before main (OpenBLAS's pool). Sent to such a thread directly, it must still
+// drain the server (not kill it with the default action: exit 143, no drain).
+TEST(ServeCli, SigtermTakenByALibraryThreadStillDrains) {
+  ServeProcess p({"--pool", "mock", "--profile", "mock_tiny", "--port", "0", "--store", "none"});
+  ASSERT_GT(p.wait_port(), 0) << p.out() << p.err();
+  std::vector<pid_t> tids = threads_taking(p.pid(), SIGTERM);
+  if (tids.empty()) tids.push_back(p.pid());  // no such thread here: the main thread then
+  ASSERT_EQ(syscall(SYS_tgkill, p.pid(), tids[0], SIGTERM), 0);
+  EXPECT_EQ(p.wait_exit(15000), 0) << p.err();
+  EXPECT_NE(p.err().find("SIGTERM received, draining"), std::string::npos) << p.err();
 }
 
 TEST(ServeCli, ApiKeyFromEnvironmentIsRequiredAndNeverPrinted) {

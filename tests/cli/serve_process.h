@@ -99,6 +99,7 @@ class ServeProcess {
     }
     return -1;
   }
+  pid_t pid() const { return pid_; }
   const std::string& out() const { return stdout_; }
   std::string err() const { return slurp(err_path_); }
 

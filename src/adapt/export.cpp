@@ -536,7 +536,6 @@ Status ExportWork::stream_rows(const std::vector<size_t>& group, const SvfFactor
         const int64_t count = (r1 - r0) * w.cols();
         cpu::parallel_for(threads_, static_cast<int64_t>(n_out), [&](int64_t b, int64_t e) {
           for (auto k = static_cast<size_t>(b); k < static_cast<size_t>(e); ++k) {
-            if (!errs[k].ok()) continue;
             std::vector<uint8_t>& buf = bufs[k];
             buf.resize(static_cast<size_t>(count) * es);
             const auto tc = Clock::now();

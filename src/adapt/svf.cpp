@@ -196,14 +196,9 @@ Result<CorrectionGemm> correction_gemm(DType xdtype, const std::vector<std::vect
       parts.push_back({DType::kF32, full.back().data(), k, k});
       continue;
     }
-    std::vector<uint16_t> hi(d32.size()), lo(d32.size()), st(2 * d32.size());
-    cpu::split_bf16(d32.data(), static_cast<int64_t>(d32.size()), hi.data(), lo.data());
-    for (int64_t j = 0; j < k; ++j) {
-      std::memcpy(&st[static_cast<size_t>(j * 2 * k)], &hi[static_cast<size_t>(j * k)],
-                  static_cast<size_t>(k) * 2);
-      std::memcpy(&st[static_cast<size_t>(j * 2 * k + k)], &lo[static_cast<size_t>(j * k)],
-                  static_cast<size_t>(k) * 2);
-    }
+    std::vector<uint16_t> st(2 * d32.size());
+    for (int64_t j = 0; j < k; ++j)
+      cpu::split_bf16(d32.data() + j * k, k, st.data() + j * 2 * k, st.data() + j * 2 * k + k);
     stacked.push_back(std::move(st));
     parts.push_back({DType::kBF16, stacked.back().data(), k, 2 * k});
   }
